@@ -1,0 +1,4 @@
+package main
+
+// runCache is replaced by the CLI implementation.
+func runCache(args []string) int { return 2 }

@@ -1,0 +1,43 @@
+// Command setsuna runs the Setsuna server and talks to one from the shell.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `setsuna — a self-hosted real-time data platform
+
+Usage:
+  setsuna serve [flags]            run the server (see: setsuna serve -h)
+  setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
+  setsuna version                  print the version
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(args[1:])
+	case "cache":
+		return runCache(args[1:])
+	case "version", "--version":
+		fmt.Println(version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "setsuna: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,214 @@
+// Package store defines Setsuna's data model and the Store interface that
+// every engine (memory, redis) implements. Surfaces translate their wire
+// protocols into these calls; the semantics live behind this interface and
+// are checked by the shared suite in storetest.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Surfaces map them to their protocol's status codes.
+var (
+	ErrCacheNotFound   = errors.New("store: cache not found")
+	ErrCacheExists     = errors.New("store: cache already exists")
+	ErrInvalidName     = errors.New("store: invalid cache name")
+	ErrInvalidArgument = errors.New("store: invalid argument")
+	ErrNotInteger      = errors.New("store: value is not a base-10 64-bit integer")
+	ErrOverflow        = errors.New("store: increment overflows a 64-bit integer")
+	ErrItemTooLarge    = errors.New("store: item size limit exceeded")
+	ErrElementTooLarge = errors.New("store: element size limit exceeded")
+	ErrWrongType       = errors.New("store: operation against an item of another type")
+	ErrOutOfMemory     = errors.New("store: max memory reached and nothing can be evicted")
+)
+
+// Limits every engine enforces.
+const (
+	MaxCacheNameLen = 255             // bytes
+	MaxItemSize     = 5 * 1000 * 1000 // key + value, bytes (Momento's documented 5 MB)
+	MaxElementSize  = 128 * 1024      // one collection element, bytes
+	// MaxTTL bounds TTLs so that now+ttl never overflows; longer is INVALID_ARGUMENT.
+	MaxTTL = 100 * 365 * 24 * time.Hour
+)
+
+// Kind is the type of an item.
+type Kind uint8
+
+const (
+	KindScalar Kind = iota
+	KindDictionary
+	KindSet
+	KindList
+	KindSortedSet
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindScalar:
+		return "scalar"
+	case KindDictionary:
+		return "dictionary"
+	case KindSet:
+		return "set"
+	case KindList:
+		return "list"
+	case KindSortedSet:
+		return "sorted_set"
+	}
+	return "unknown"
+}
+
+// CacheInfo describes a cache.
+type CacheInfo struct {
+	Name       string
+	Epoch      uint64 // changes when the cache is deleted and re-created
+	Partitions int
+}
+
+// Item is one scalar write of a batch. A zero TTL means the item never expires.
+type Item struct {
+	Key   []byte
+	Value []byte
+	TTL   time.Duration
+}
+
+// Meta is what an engine knows about a live item besides its value.
+type Meta struct {
+	Kind      Kind
+	ExpiresAt time.Time // zero: never expires
+	Partition int
+	LSN       uint64 // LSN of the item's last change within its partition
+}
+
+// CondKind selects the precondition of a conditional write.
+type CondKind uint8
+
+const (
+	CondAlways                 CondKind = iota // unconditional
+	CondAbsent                                 // key does not exist
+	CondPresent                                // key exists
+	CondEqual                                  // exists and value == Value
+	CondNotEqual                               // absent, or value != Value
+	CondPresentAndNotEqual                     // exists and value != Value
+	CondAbsentOrEqual                          // absent, or value == Value
+	CondPresentAndHashEqual                    // exists and Hash(value) == Value
+	CondPresentAndHashNotEqual                 // exists and Hash(value) != Value
+	CondAbsentOrHashEqual                      // absent, or Hash(value) == Value
+	CondAbsentOrHashNotEqual                   // absent, or Hash(value) != Value
+)
+
+// Condition is a precondition for SetIf. Value is the value or hash to compare.
+type Condition struct {
+	Kind  CondKind
+	Value []byte
+}
+
+// Holds reports whether the condition holds for the current value (nil when
+// the key is absent or not a scalar).
+func (c Condition) Holds(current []byte, present bool) bool {
+	switch c.Kind {
+	case CondAlways:
+		return true
+	case CondAbsent:
+		return !present
+	case CondPresent:
+		return present
+	case CondEqual:
+		return present && string(current) == string(c.Value)
+	case CondNotEqual:
+		return !present || string(current) != string(c.Value)
+	case CondPresentAndNotEqual:
+		return present && string(current) != string(c.Value)
+	case CondAbsentOrEqual:
+		return !present || string(current) == string(c.Value)
+	case CondPresentAndHashEqual:
+		return present && string(Hash(current)) == string(c.Value)
+	case CondPresentAndHashNotEqual:
+		return present && string(Hash(current)) != string(c.Value)
+	case CondAbsentOrHashEqual:
+		return !present || string(Hash(current)) == string(c.Value)
+	case CondAbsentOrHashNotEqual:
+		return !present || string(Hash(current)) != string(c.Value)
+	}
+	panic("BUG: unknown condition kind")
+}
+
+// Hash is the deterministic value hash used by GetWithHash and the SetIfHash
+// family. It is stable across nodes and restarts.
+func Hash(value []byte) []byte {
+	sum := sha256.Sum256(value)
+	return sum[:]
+}
+
+// TTLMode selects how UpdateTTL changes an item's TTL.
+type TTLMode uint8
+
+const (
+	TTLOverwrite TTLMode = iota // always set
+	TTLIncrease                 // set only if the new TTL is longer than the remaining one
+	TTLDecrease                 // set only if the new TTL is shorter than the remaining one
+)
+
+// TTLResult is the outcome of UpdateTTL.
+type TTLResult uint8
+
+const (
+	TTLSet TTLResult = iota
+	TTLNotSet
+	TTLMissing
+)
+
+// Store is the engine interface. Every method is safe for concurrent use.
+// Keys and values are bytes; the engine copies what it keeps, so callers may
+// reuse their buffers. Values returned must not be modified by the caller.
+// A TTL of zero means "never expires"; a negative or over-MaxTTL TTL is
+// ErrInvalidArgument.
+type Store interface {
+	CreateCache(ctx context.Context, name string) error
+	DeleteCache(ctx context.Context, name string) error
+	ListCaches(ctx context.Context) ([]CacheInfo, error)
+	// FlushCache drops every item of the cache and keeps the cache.
+	FlushCache(ctx context.Context, name string) error
+
+	// Get returns the value of a live scalar item; found is false for a
+	// missing or expired key. A collection under key is ErrWrongType.
+	Get(ctx context.Context, cache string, key []byte) (value []byte, found bool, err error)
+	Set(ctx context.Context, cache string, key, value []byte, ttl time.Duration) error
+	// SetBatch writes all items atomically; items of one partition get
+	// consecutive LSNs.
+	SetBatch(ctx context.Context, cache string, items []Item) error
+	// SetIf writes the item only when cond holds; stored says whether it did.
+	SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, cond Condition) (stored bool, err error)
+	// Delete removes an item of any kind; a missing key is not an error.
+	Delete(ctx context.Context, cache string, key []byte) error
+	// KeysExist reports, in request order, which keys hold a live item.
+	KeysExist(ctx context.Context, cache string, keys [][]byte) ([]bool, error)
+	// Increment adds amount to a base-10 integer value, creating it (as
+	// amount) when missing. ErrNotInteger / ErrOverflow leave the value as it was.
+	Increment(ctx context.Context, cache string, key []byte, amount int64, ttl time.Duration) (int64, error)
+	UpdateTTL(ctx context.Context, cache string, key []byte, mode TTLMode, ttl time.Duration) (TTLResult, error)
+	// Meta returns the kind, expiry and LSN of a live item of any kind.
+	Meta(ctx context.Context, cache string, key []byte) (meta Meta, found bool, err error)
+
+	Close() error
+}
+
+// ValidCacheName reports whether name is a usable cache name: 1..255 bytes of
+// printable ASCII without spaces.
+func ValidCacheName(name string) bool {
+	if len(name) == 0 || len(name) > MaxCacheNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidTTL reports whether ttl is acceptable (zero means no expiry).
+func ValidTTL(ttl time.Duration) bool { return ttl >= 0 && ttl <= MaxTTL }
