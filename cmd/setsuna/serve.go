@@ -1,3 +1,176 @@
 package main
 
-func runServe(args []string) int { return 2 }
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/setsuna-io/setsuna/internal/server"
+)
+
+// serveFlags declares the serve flags on fs and returns the config they fill.
+func serveFlags(fs *flag.FlagSet) (cfg *server.Config, logLevel, logFormat *string) {
+	cfg = &server.Config{}
+	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
+	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
+	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
+	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long SIGTERM waits for in-flight calls")
+	logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat = fs.String("log-format", "text", "log format: text or json")
+	// Read by loadServeConfig before the other flags; declared so -h lists it.
+	fs.String("config", "", "JSON file of flag values, e.g. {\"listen\": \"127.0.0.1:8080\", \"max-memory\": \"1GiB\"}")
+	return cfg, logLevel, logFormat
+}
+
+const serveUsage = `Usage: setsuna serve [flags]
+
+Runs a Setsuna node on the embedded memory engine. Every flag can also be set
+with an environment variable SETSUNA_<FLAG> (dashes become underscores, e.g.
+SETSUNA_MAX_MEMORY=1GiB) or in the --config JSON file. Precedence: flags, then
+environment, then the config file.
+
+Flags:
+`
+
+func runServe(args []string) int {
+	return serve(args, os.Stderr, nil)
+}
+
+// serve runs the server until SIGINT/SIGTERM, or until stop is closed (tests).
+func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
+	cfg, logLevel, logFormat := serveFlags(fs)
+	if err := loadServeConfig(fs, args, os.LookupEnv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+		return 2
+	}
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+		return 2
+	}
+	cfg.Logger = logger
+	srv, err := server.New(*cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+		return 2
+	}
+	if err := srv.Start(); err != nil {
+		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String())
+	case <-stop:
+		logger.Info("shutting down")
+	}
+	if err := srv.Stop(context.Background()); err != nil {
+		logger.Error("shutdown", "err", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+// loadServeConfig applies the config file, then the environment, then the
+// command line to fs, so that later sources win.
+func loadServeConfig(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
+	// The config file's name may come from the command line or the environment.
+	path, _ := lookupEnv("SETSUNA_CONFIG")
+	for i, a := range args {
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 < len(args) {
+				path = args[i+1]
+			}
+		case strings.HasPrefix(a, "--config="), strings.HasPrefix(a, "-config="):
+			path = a[strings.Index(a, "=")+1:]
+		}
+	}
+	if path != "" {
+		if err := applyConfigFile(fs, path); err != nil {
+			return err
+		}
+	}
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SETSUNA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := lookupEnv(name); ok && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("invalid %s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func applyConfigFile(fs *flag.FlagSet, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read config file: %w", err)
+	}
+	var values map[string]any
+	if err := json.Unmarshal(data, &values); err != nil {
+		return fmt.Errorf("cannot parse config file %s: %w", path, err)
+	}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "config" || fs.Lookup(name) == nil {
+			return fmt.Errorf("config file %s: unknown setting %q", path, name)
+		}
+		if err := fs.Set(name, fmt.Sprint(values[name])); err != nil {
+			return fmt.Errorf("config file %s: invalid %s: %w", path, name, err)
+		}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid log level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid log format %q: use text or json", format)
+}

@@ -27,9 +27,11 @@ var (
 
 // Limits every engine enforces.
 const (
-	MaxCacheNameLen = 255             // bytes
-	MaxItemSize     = 5 * 1000 * 1000 // key + value, bytes (Momento's documented 5 MB)
-	MaxElementSize  = 128 * 1024      // one collection element, bytes
+	MaxCacheNameLen = 255 // bytes
+	// MaxItemSize bounds key + value: Momento's "5 MB", which its service
+	// advertises as max_item_size_kb = 4883 (KiB).
+	MaxItemSize    = 4883 * 1024
+	MaxElementSize = 128 * 1024 // one collection element, bytes
 	// MaxTTL bounds TTLs so that now+ttl never overflows; longer is INVALID_ARGUMENT.
 	MaxTTL = 100 * 365 * 24 * time.Hour
 )

@@ -1,0 +1,43 @@
+# Setsuna build and test entry points. `make test` is what CI runs.
+GO      ?= go
+BIN     := bin/setsuna
+TOOLS   := $(CURDIR)/.tools
+# Pinned code generators for `make proto` (protoc itself: Debian protobuf-compiler 3.21.12).
+PROTOC_GEN_GO_VERSION      := v1.36.10
+PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+JS_SUITES := conformance/momento-js
+
+.PHONY: all build vet unit conformance test proto bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/setsuna
+
+vet:
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Each suite drives the freshly built binary through an official SDK from npm.
+conformance: build
+	@for s in $(JS_SUITES); do \
+		echo "== conformance: $$s"; \
+		( cd $$s && npm ci --no-audit --no-fund --loglevel=error && SETSUNA_BIN=$(CURDIR)/$(BIN) npm test ) || exit 1; \
+	done
+
+test: vet unit conformance
+
+proto:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH=$(TOOLS):$$PATH protoc -I proto/momento \
+		--go_out=proto/momentopb --go_opt=paths=source_relative \
+		--go-grpc_out=proto/momentopb --go-grpc_opt=paths=source_relative \
+		proto/momento/*.proto
+
+clean:
+	rm -rf bin $(TOOLS)

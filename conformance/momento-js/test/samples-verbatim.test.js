@@ -1,0 +1,41 @@
+// Checks that the sample bodies in samples/cache-api-reference.ts are verbatim excerpts of the
+// Momento Cache API reference seed (shared/seeds/momento-cache-api-reference.txt, beside the repo).
+// Needs no server. Skipped when the seed file is not present.
+
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {existsSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+
+import {REPO_ROOT, loadSamples} from './harness.js';
+
+test('samples module transpiles and exports all 23 sample functions', () => {
+  const samples = loadSamples('./samples/cache-api-reference.ts');
+  const names = Object.keys(samples).filter(n => n.startsWith('example_API_'));
+  assert.equal(names.length, 23, names.join(' '));
+  for (const n of names) assert.equal(typeof samples[n], 'function', n);
+});
+
+test('sample bodies are verbatim copies of the API reference (when shared/seeds is present)', t => {
+  const seedPath = path.resolve(REPO_ROOT, '..', 'shared', 'seeds', 'momento-cache-api-reference.txt');
+  if (!existsSync(seedPath)) {
+    t.skip(`seed file not found at ${seedPath}`);
+    return;
+  }
+  const seed = readFileSync(seedPath, 'utf8');
+  const src = readFileSync(new URL('./samples/cache-api-reference.ts', import.meta.url), 'utf8');
+  const re = /export async function (\w+)\(cacheClient: CacheClient, cacheName: string\) \{\n([\s\S]*?)\n\}\n/g;
+  const nonVerbatim = new Set([
+    'example_API_UpdateTtl',
+    'example_API_IncreaseTtl',
+    'example_API_DecreaseTtl',
+    'example_API_ItemGetTtl',
+  ]);
+  let count = 0;
+  for (const m of src.matchAll(re)) {
+    if (nonVerbatim.has(m[1])) continue;
+    count += 1;
+    assert.ok(seed.includes(m[2]), `${m[1]} body is not a verbatim excerpt of the reference`);
+  }
+  assert.equal(count, 19, 'expected 19 verbatim JS samples');
+});

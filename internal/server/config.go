@@ -1,0 +1,79 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config is everything a Server needs. The zero value of each field means its
+// default, so Config{} is a working development server.
+type Config struct {
+	// Listen is the gRPC address. Default 127.0.0.1:8080, the address the
+	// Momento SDKs' forMomentoLocal dials.
+	Listen string `json:"listen"`
+	// AllowNonLoopback lets a server without auth listen on a non-loopback
+	// address. Without it such a configuration is refused.
+	AllowNonLoopback bool `json:"allow_non_loopback"`
+	// MaxMemory bounds the memory engine's data, in bytes (0: unbounded).
+	MaxMemory int64 `json:"max_memory"`
+	// Partitions is the number of change-log partitions of each new cache.
+	Partitions int `json:"partitions"`
+	// ShutdownTimeout bounds the graceful drain of in-flight calls on Stop.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	// Logger receives structured logs. Default: slog.Default().
+	Logger *slog.Logger `json:"-"`
+}
+
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultPartitions      = 4
+	DefaultShutdownTimeout = 10 * time.Second
+	maxPartitions          = 256
+)
+
+// ErrNonLoopback is returned by Validate for an open address without auth.
+var ErrNonLoopback = errors.New("server: refusing to listen on a non-loopback address with auth off")
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate checks a defaulted config.
+func (c *Config) Validate() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("invalid listen address %q: %w", c.Listen, err)
+	}
+	if c.Partitions < 1 || c.Partitions > maxPartitions {
+		return fmt.Errorf("partitions must be between 1 and %d, got %d", maxPartitions, c.Partitions)
+	}
+	if c.MaxMemory < 0 {
+		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)
+	}
+	if !c.AllowNonLoopback && !isLoopback(host) {
+		return fmt.Errorf("%w: %q (auth is not enabled yet; pass --allow-non-loopback to accept unauthenticated clients from the network)", ErrNonLoopback, c.Listen)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
