@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,17 +34,17 @@ func toStatus(ctx context.Context, log *slog.Logger, op string, err error) error
 	case errors.Is(err, store.ErrCacheExists):
 		return status.Error(codes.AlreadyExists, "cache already exists")
 	case errors.Is(err, store.ErrInvalidName), errors.Is(err, store.ErrInvalidArgument):
-		return status.Error(codes.InvalidArgument, err.Error())
+		return status.Error(codes.InvalidArgument, public(err))
 	case errors.Is(err, store.ErrNotInteger), errors.Is(err, store.ErrOverflow), errors.Is(err, store.ErrWrongType):
-		return status.Error(codes.FailedPrecondition, err.Error())
+		return status.Error(codes.FailedPrecondition, public(err))
 	case errors.Is(err, store.ErrItemTooLarge):
 		// "request limit" is the keyword the Node SDK turns into its
 		// request-size message; the Go SDK reads the trailer.
-		return withErrTrailer(ctx, errTrailerItemSize, codes.ResourceExhausted, "item size limit exceeded, over the request limit: "+err.Error())
+		return withErrTrailer(ctx, errTrailerItemSize, codes.ResourceExhausted, "item size limit exceeded, over the request limit: "+public(err))
 	case errors.Is(err, store.ErrElementTooLarge):
-		return withErrTrailer(ctx, errTrailerElementSize, codes.ResourceExhausted, "element size limit exceeded: "+err.Error())
+		return withErrTrailer(ctx, errTrailerElementSize, codes.ResourceExhausted, "element size limit exceeded: "+public(err))
 	case errors.Is(err, store.ErrOutOfMemory):
-		return status.Error(codes.ResourceExhausted, "server memory limit reached: "+err.Error())
+		return status.Error(codes.ResourceExhausted, "server memory limit reached: "+public(err))
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):
@@ -54,6 +55,20 @@ func toStatus(ctx context.Context, log *slog.Logger, op string, err error) error
 	}
 	log.Error("internal error", "op", op, "err", err)
 	return status.Error(codes.Internal, fmt.Sprintf("cannot %s: internal error", op))
+}
+
+// public is an engine error as a client reads it: the engine's context
+// ("memstore: increment \"k\": store: value is ...") without package prefixes.
+func public(err error) string {
+	parts := strings.Split(err.Error(), ": ")
+	out := parts[:0]
+	for _, p := range parts {
+		if p == "memstore" || p == "store" {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ": ")
 }
 
 func withErrTrailer(ctx context.Context, value string, code codes.Code, msg string) error {
