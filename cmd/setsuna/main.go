@@ -11,6 +11,8 @@ const usage = `setsuna — a self-hosted real-time data platform
 Usage:
   setsuna serve [flags]            run the server (see: setsuna serve -h)
   setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
+  setsuna topic <command> [args]   publish to and subscribe to topics (see: setsuna topic -h)
+  setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
   setsuna version                  print the version
 `
 
@@ -31,6 +33,10 @@ func run(args []string) int {
 		return runServe(args[1:])
 	case "cache":
 		return runCache(args[1:])
+	case "topic":
+		return runTopic(args[1:])
+	case "bench":
+		return runBench(args[1:])
 	case "version", "--version":
 		fmt.Println(version)
 		return 0
