@@ -172,6 +172,8 @@ type Store interface {
 	CreateCache(ctx context.Context, name string) error
 	DeleteCache(ctx context.Context, name string) error
 	ListCaches(ctx context.Context) ([]CacheInfo, error)
+	// CacheInfo describes one cache; a missing cache is ErrCacheNotFound.
+	CacheInfo(ctx context.Context, name string) (CacheInfo, error)
 	// FlushCache drops every item of the cache and keeps the cache.
 	FlushCache(ctx context.Context, name string) error
 

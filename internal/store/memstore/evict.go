@@ -1,0 +1,127 @@
+package memstore
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+// Sampled LRU, as Redis does it: the least recently accessed of a few random
+// items is close enough to the true LRU and costs O(1) per eviction.
+const (
+	evictSamples  = 10
+	evictAttempts = 4 // re-samples when the chosen item changed under us
+)
+
+// touchGranularity avoids writing the access time of a hot item on every
+// read (cache-line bouncing between cores); LRU needs no finer order.
+const touchGranularity = int64(1e6) // 1ms
+
+func (s *Store) touch(it *item) {
+	if s.maxMemory == 0 {
+		return
+	}
+	if now := s.clock.nanos(); now-it.access.Load() >= touchGranularity {
+		it.access.Store(now)
+	}
+}
+
+// reserve accounts need bytes before a write and evicts until the store is
+// back under MaxMemory. The caller holds no partition lock and settles the
+// reservation with s.used.Add(actual - reserved) after the write.
+func (s *Store) reserve(need int64) (reserved int64, err error) {
+	if s.maxMemory == 0 || need == 0 {
+		return 0, nil
+	}
+	if need > s.maxMemory {
+		return 0, fmt.Errorf("memstore: write of %d bytes exceeds max memory of %d: %w", need, s.maxMemory, store.ErrOutOfMemory)
+	}
+	s.used.Add(need)
+	for s.used.Load() > s.maxMemory {
+		if !s.evictOne() && s.used.Load() > s.maxMemory {
+			s.used.Add(-need)
+			return 0, fmt.Errorf("memstore: max memory of %d reached and nothing to evict: %w", s.maxMemory, store.ErrOutOfMemory)
+		}
+	}
+	return need, nil
+}
+
+// evictOne removes the least recently accessed of a random sample of items
+// across all caches (an expired item first). It locks one partition at a
+// time, so it cannot deadlock with writers. It reports false when there is
+// nothing to evict.
+func (s *Store) evictOne() bool {
+	cat := s.catalog.Load()
+	if len(cat.list) == 0 {
+		return false
+	}
+	for range evictAttempts {
+		p, it := s.sample(cat)
+		if it == nil {
+			if p, it = firstItem(cat); it == nil {
+				return false
+			}
+		}
+		p.mu.Lock()
+		// Another writer may have deleted or evicted it meanwhile.
+		ok := !p.dead && p.items[it.key] == it
+		var freed int64
+		if ok {
+			freed = p.remove(it)
+		}
+		p.mu.Unlock()
+		if ok {
+			s.used.Add(-freed)
+			return true
+		}
+	}
+	return false
+}
+
+// sample picks the eviction candidate among evictSamples random items.
+func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
+	bestAt := int64(math.MaxInt64)
+	now := s.clock.nanos()
+	for j, found := 0, 0; j < 2*evictSamples && found < evictSamples; j++ {
+		c := cat.list[rand.IntN(len(cat.list))]
+		p := &c.parts[rand.IntN(len(c.parts))]
+		p.mu.RLock()
+		if len(p.all) > 0 {
+			found++
+			it := p.all[rand.IntN(len(p.all))]
+			at := it.access.Load()
+			if it.expired(now) {
+				at = math.MinInt64
+			}
+			if at < bestAt {
+				best, bestIt, bestAt = p, it, at
+			}
+		}
+		p.mu.RUnlock()
+		if bestAt == math.MinInt64 {
+			break
+		}
+	}
+	return best, bestIt
+}
+
+// firstItem finds any item when random sampling hit only empty partitions.
+func firstItem(cat *catalog) (*partition, *item) {
+	for _, c := range cat.list {
+		for i := range c.parts {
+			p := &c.parts[i]
+			p.mu.RLock()
+			var it *item
+			if len(p.all) > 0 {
+				it = p.all[0]
+			}
+			p.mu.RUnlock()
+			if it != nil {
+				return p, it
+			}
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,254 @@
+// Package memstore is the embedded engine: sharded maps in process memory.
+//
+// Each cache has a fixed number of partitions chosen by the V2 effective
+// partition key of the item key (package epk). A partition has its own
+// RWMutex, item map and LSN counter, so the hot path takes no global lock:
+// caches are found through an atomically swapped copy-on-write map.
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Defaults applied by New for zero Options fields.
+const (
+	DefaultPartitions          = 4
+	DefaultExpirySweepInterval = 100 * time.Millisecond
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Partitions per cache, fixed when the cache is created (default 4, at
+	// most epk.MaxPartitions).
+	Partitions int
+	// MaxMemory bounds UsedMemory in bytes; 0 means unlimited. Writes that
+	// would exceed it evict least recently used items first.
+	MaxMemory int64
+	// MaxItemSize bounds len(key)+len(value) (default store.MaxItemSize).
+	MaxItemSize int
+	// ExpirySweepInterval is the active-expiry period: 0 means the default,
+	// negative disables the background sweep (expired items stay invisible).
+	ExpirySweepInterval time.Duration
+	// Now replaces the clock, for tests. Default: the monotonic time.Now.
+	Now func() time.Time
+	// Logger receives engine events (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Store is the in-memory engine. Create it with New.
+type Store struct {
+	partitions  int
+	maxMemory   int64
+	maxItemSize int
+	clock       clock
+	log         *slog.Logger
+
+	mu      sync.Mutex // serializes catalog changes; never taken by data ops
+	catalog atomic.Pointer[catalog]
+	used    atomic.Int64
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// catalog is an immutable snapshot of the caches, replaced on every change.
+type catalog struct {
+	byName map[string]*cache
+	list   []*cache // for random picks by eviction
+}
+
+type cache struct {
+	name  string
+	epoch uint64
+	parts []partition
+}
+
+// epochs are process-wide and seeded by wall time so that a cache deleted
+// and re-created, even across restarts, gets a new, larger epoch.
+var epochs atomic.Uint64
+
+func init() { epochs.Store(uint64(time.Now().UnixNano())) }
+
+// New returns a running Store. It panics on an out-of-range Partitions,
+// which is a configuration bug.
+func New(opts Options) *Store {
+	if opts.Partitions == 0 {
+		opts.Partitions = DefaultPartitions
+	}
+	if opts.Partitions < 1 || opts.Partitions > epk.MaxPartitions {
+		panic(fmt.Sprintf("memstore: Partitions %d outside [1, %d]", opts.Partitions, epk.MaxPartitions))
+	}
+	if opts.MaxItemSize <= 0 {
+		opts.MaxItemSize = store.MaxItemSize
+	}
+	if opts.ExpirySweepInterval == 0 {
+		opts.ExpirySweepInterval = DefaultExpirySweepInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Store{
+		partitions:  opts.Partitions,
+		maxMemory:   max(opts.MaxMemory, 0),
+		maxItemSize: opts.MaxItemSize,
+		clock:       newClock(opts.Now),
+		log:         opts.Logger,
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	s.catalog.Store(&catalog{byName: map[string]*cache{}})
+	if opts.ExpirySweepInterval > 0 {
+		go s.sweepLoop(opts.ExpirySweepInterval)
+	} else {
+		close(s.done)
+	}
+	return s
+}
+
+// Close stops the background expiry and waits for it. Data stays usable;
+// Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
+
+// UsedMemory is the accounted size of all live and not yet reclaimed items:
+// len(key)+len(value)+ItemOverhead each.
+func (s *Store) UsedMemory() int64 { return s.used.Load() }
+
+func (s *Store) lookup(name string) (*cache, error) {
+	if c := s.catalog.Load().byName[name]; c != nil {
+		return c, nil
+	}
+	return nil, errNoCache(name)
+}
+
+func errNoCache(name string) error {
+	return fmt.Errorf("memstore: cache %q: %w", name, store.ErrCacheNotFound)
+}
+
+// CreateCache creates an empty cache with a fresh epoch.
+func (s *Store) CreateCache(_ context.Context, name string) error {
+	if !store.ValidCacheName(name) {
+		return fmt.Errorf("memstore: cache name %q: %w", name, store.ErrInvalidName)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.catalog.Load()
+	if old.byName[name] != nil {
+		return fmt.Errorf("memstore: cache %q: %w", name, store.ErrCacheExists)
+	}
+	c := &cache{name: name, epoch: epochs.Add(1), parts: make([]partition, s.partitions)}
+	for i := range c.parts {
+		c.parts[i].items = map[string]*item{}
+	}
+	next := &catalog{byName: make(map[string]*cache, len(old.byName)+1), list: append(slices.Clip(old.list), c)}
+	for n, oc := range old.byName {
+		next.byName[n] = oc
+	}
+	next.byName[name] = c
+	s.catalog.Store(next)
+	s.log.Debug("memstore: cache created", "cache", name, "epoch", c.epoch, "partitions", len(c.parts))
+	return nil
+}
+
+// DeleteCache removes the cache; operations that raced with it and still
+// hold the old cache see ErrCacheNotFound once they lock a partition.
+func (s *Store) DeleteCache(_ context.Context, name string) error {
+	s.mu.Lock()
+	old := s.catalog.Load()
+	c := old.byName[name]
+	if c == nil {
+		s.mu.Unlock()
+		return errNoCache(name)
+	}
+	next := &catalog{byName: make(map[string]*cache, len(old.byName)), list: make([]*cache, 0, len(old.list))}
+	for n, oc := range old.byName {
+		if oc != c {
+			next.byName[n] = oc
+		}
+	}
+	for _, oc := range old.list {
+		if oc != c {
+			next.list = append(next.list, oc)
+		}
+	}
+	s.catalog.Store(next)
+	s.mu.Unlock()
+
+	for i := range c.parts {
+		p := &c.parts[i]
+		p.mu.Lock()
+		freed := p.clear()
+		p.dead = true
+		p.mu.Unlock()
+		s.used.Add(-freed)
+	}
+	s.log.Debug("memstore: cache deleted", "cache", name, "epoch", c.epoch)
+	return nil
+}
+
+// FlushCache drops every item, partition by partition. LSN counters keep
+// counting so that they never go backwards while the cache lives.
+func (s *Store) FlushCache(_ context.Context, name string) error {
+	c, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	for i := range c.parts {
+		p := &c.parts[i]
+		p.mu.Lock()
+		dead := p.dead
+		freed := p.clear()
+		p.mu.Unlock()
+		s.used.Add(-freed)
+		if dead {
+			return errNoCache(name)
+		}
+	}
+	return nil
+}
+
+// CacheInfo describes one cache, or wraps ErrCacheNotFound.
+func (s *Store) CacheInfo(_ context.Context, name string) (store.CacheInfo, error) {
+	c, err := s.lookup(name)
+	if err != nil {
+		return store.CacheInfo{}, err
+	}
+	return c.info(), nil
+}
+
+func (c *cache) info() store.CacheInfo {
+	return store.CacheInfo{Name: c.name, Epoch: c.epoch, Partitions: len(c.parts)}
+}
+
+// ListCaches returns the caches sorted by name.
+func (s *Store) ListCaches(context.Context) ([]store.CacheInfo, error) {
+	cat := s.catalog.Load()
+	out := make([]store.CacheInfo, 0, len(cat.list))
+	for _, c := range cat.list {
+		out = append(out, c.info())
+	}
+	slices.SortFunc(out, func(a, b store.CacheInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// partition returns the partition owning key and its index.
+func (c *cache) partition(key []byte) (*partition, int) {
+	i := epk.PartitionOfKey(key, len(c.parts))
+	return &c.parts[i], i
+}

@@ -1,0 +1,368 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+var errEmptyKey = fmt.Errorf("memstore: empty key: %w", store.ErrInvalidArgument)
+
+func checkTTL(ttl time.Duration) error {
+	if !store.ValidTTL(ttl) {
+		return fmt.Errorf("memstore: ttl %v outside [0, %v]: %w", ttl, store.MaxTTL, store.ErrInvalidArgument)
+	}
+	return nil
+}
+
+func (s *Store) checkItem(key, value []byte, ttl time.Duration) error {
+	if len(key) == 0 {
+		return errEmptyKey
+	}
+	if err := checkTTL(ttl); err != nil {
+		return err
+	}
+	if n := len(key) + len(value); n > s.maxItemSize {
+		return fmt.Errorf("memstore: item of %d bytes exceeds %d: %w", n, s.maxItemSize, store.ErrItemTooLarge)
+	}
+	return nil
+}
+
+// need is the reservation for writing a new item of this size.
+func need(key, value []byte) int64 { return int64(len(key)+len(value)) + ItemOverhead }
+
+// live reports whether it exists and has not expired at now.
+func live(it *item, now int64) bool { return it != nil && !it.expired(now) }
+
+// alive is live for readers, who read the clock only for items with a TTL.
+func (s *Store) alive(it *item) bool {
+	return it != nil && (it.expires == 0 || it.expires > s.clock.nanos())
+}
+
+// write runs fn under the write lock of key's partition, after reserving
+// need bytes (evicting if needed). fn returns the change in accounted bytes.
+func (s *Store) write(name string, key []byte, need int64, fn func(p *partition, now int64) (int64, error)) error {
+	c, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	reserved, err := s.reserve(need)
+	if err != nil {
+		return err
+	}
+	p, _ := c.partition(key)
+	var delta int64
+	p.mu.Lock()
+	if p.dead {
+		err = errNoCache(name)
+	} else {
+		delta, err = fn(p, s.clock.nanos())
+	}
+	p.mu.Unlock()
+	if delta != reserved {
+		s.used.Add(delta - reserved)
+	}
+	return err
+}
+
+// read runs fn under the read lock of key's partition.
+func (s *Store) read(name string, key []byte, fn func(p *partition, index int)) error {
+	if len(key) == 0 {
+		return errEmptyKey
+	}
+	c, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	p, i := c.partition(key)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.dead {
+		return errNoCache(name)
+	}
+	fn(p, i)
+	return nil
+}
+
+// Get returns the value of a live scalar. The slice is shared: callers must
+// not modify it.
+func (s *Store) Get(_ context.Context, name string, key []byte) (value []byte, found bool, err error) {
+	var kindErr error
+	err = s.read(name, key, func(p *partition, _ int) {
+		it := p.items[string(key)]
+		if !s.alive(it) {
+			return
+		}
+		if it.kind != store.KindScalar {
+			kindErr = wrongType(it)
+			return
+		}
+		s.touch(it)
+		value, found = it.value, true
+	})
+	return value, found, cmp.Or(err, kindErr)
+}
+
+func wrongType(it *item) error {
+	return fmt.Errorf("memstore: item is a %v: %w", it.kind, store.ErrWrongType)
+}
+
+// Set stores a scalar, replacing an item of any kind.
+func (s *Store) Set(_ context.Context, name string, key, value []byte, ttl time.Duration) error {
+	if err := s.checkItem(key, value, ttl); err != nil {
+		return err
+	}
+	return s.write(name, key, need(key, value), func(p *partition, now int64) (int64, error) {
+		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
+	})
+}
+
+// SetIf stores a scalar when cond holds for the current item.
+func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl time.Duration, cond store.Condition) (stored bool, err error) {
+	if cond.Kind > store.CondAbsentOrHashNotEqual {
+		return false, fmt.Errorf("memstore: condition kind %d: %w", cond.Kind, store.ErrInvalidArgument)
+	}
+	if err := s.checkItem(key, value, ttl); err != nil {
+		return false, err
+	}
+	err = s.write(name, key, need(key, value), func(p *partition, now int64) (int64, error) {
+		it := p.items[string(key)]
+		present := live(it, now)
+		var current []byte
+		if present {
+			switch {
+			case it.kind == store.KindScalar:
+				current = it.value
+			case cond.Kind > store.CondPresent:
+				// Value conditions compare scalars only.
+				return 0, wrongType(it)
+			}
+		}
+		if !cond.Holds(current, present) {
+			return 0, nil
+		}
+		stored = true
+		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
+	})
+	return stored, err
+}
+
+// SetBatch stores all items atomically: it locks every involved partition
+// in ascending order, and each partition's items get consecutive LSNs in
+// request order.
+func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) error {
+	var total int64
+	for i, it := range items {
+		if err := s.checkItem(it.Key, it.Value, it.TTL); err != nil {
+			return fmt.Errorf("batch item %d: %w", i, err)
+		}
+		total += need(it.Key, it.Value)
+	}
+	c, err := s.lookup(name)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	reserved, err := s.reserve(total)
+	if err != nil {
+		return err
+	}
+	type ref struct{ part, idx int }
+	refs := make([]ref, len(items))
+	for i, it := range items {
+		refs[i] = ref{epk.PartitionOfKey(it.Key, len(c.parts)), i}
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(cmp.Compare(a.part, b.part), cmp.Compare(a.idx, b.idx)) })
+
+	dead := false
+	for j, r := range refs {
+		if j == 0 || r.part != refs[j-1].part {
+			p := &c.parts[r.part]
+			p.mu.Lock()
+			dead = dead || p.dead
+		}
+	}
+	var delta int64
+	if !dead {
+		now := s.clock.nanos()
+		for _, r := range refs {
+			it := &items[r.idx]
+			delta += c.parts[r.part].putScalar(it.Key, it.Value, s.clock.expiry(it.TTL, now), now)
+		}
+	}
+	for j, r := range refs {
+		if j == 0 || r.part != refs[j-1].part {
+			c.parts[r.part].mu.Unlock()
+		}
+	}
+	s.used.Add(delta - reserved)
+	if dead {
+		return errNoCache(name)
+	}
+	return nil
+}
+
+// Delete removes an item of any kind; a missing key is not an error.
+func (s *Store) Delete(_ context.Context, name string, key []byte) error {
+	if len(key) == 0 {
+		return errEmptyKey
+	}
+	return s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
+		it := p.items[string(key)]
+		if it == nil {
+			return 0, nil
+		}
+		if live(it, now) {
+			p.nextLSN() // a change; an expired item was already gone
+		}
+		return -p.remove(it), nil
+	})
+}
+
+// KeysExist reports, in request order, which keys hold a live item.
+func (s *Store) KeysExist(_ context.Context, name string, keys [][]byte) ([]bool, error) {
+	out := make([]bool, len(keys))
+	for i, key := range keys {
+		err := s.read(name, key, func(p *partition, _ int) {
+			out[i] = s.alive(p.items[string(key)])
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(keys) == 0 {
+		if _, err := s.lookup(name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Increment adds amount to a base-10 int64 scalar, creating it when missing.
+func (s *Store) Increment(_ context.Context, name string, key []byte, amount int64, ttl time.Duration) (result int64, err error) {
+	if len(key) == 0 {
+		return 0, errEmptyKey
+	}
+	if err := checkTTL(ttl); err != nil {
+		return 0, err
+	}
+	const maxDigits = len("-9223372036854775808")
+	err = s.write(name, key, int64(len(key)+maxDigits)+ItemOverhead, func(p *partition, now int64) (int64, error) {
+		result = amount
+		if it := p.items[string(key)]; live(it, now) {
+			if it.kind != store.KindScalar {
+				return 0, wrongType(it)
+			}
+			cur, ok := parseInt(it.value)
+			if !ok {
+				return 0, fmt.Errorf("memstore: increment %q: %w", truncate(it.value), store.ErrNotInteger)
+			}
+			result = cur + amount
+			if amount > 0 && result < cur || amount < 0 && result > cur {
+				return 0, fmt.Errorf("memstore: increment %d by %d: %w", cur, amount, store.ErrOverflow)
+			}
+		}
+		var buf [maxDigits]byte
+		value := strconv.AppendInt(buf[:0], result, 10)
+		if len(key)+len(value) > s.maxItemSize {
+			return 0, fmt.Errorf("memstore: item of %d bytes exceeds %d: %w", len(key)+len(value), s.maxItemSize, store.ErrItemTooLarge)
+		}
+		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return result, nil
+}
+
+// parseInt is a strict base-10 int64 parser: an optional '-' then digits,
+// nothing else (no '+', spaces or underscores, unlike strconv).
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	const limit = 1 << 63 // magnitude of MinInt64
+	var n uint64
+	for _, c := range b {
+		d := c - '0'
+		if d > 9 || n > limit/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(d)
+		if n > limit {
+			return 0, false
+		}
+	}
+	if neg {
+		return -int64(n), true // n == limit wraps to MinInt64, as intended
+	}
+	if n == limit {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 32 {
+		return b[:32]
+	}
+	return b
+}
+
+// UpdateTTL changes the expiry of a live item of any kind.
+func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store.TTLMode, ttl time.Duration) (result store.TTLResult, err error) {
+	if len(key) == 0 {
+		return 0, errEmptyKey
+	}
+	if ttl <= 0 || !store.ValidTTL(ttl) {
+		return 0, fmt.Errorf("memstore: ttl %v outside (0, %v]: %w", ttl, store.MaxTTL, store.ErrInvalidArgument)
+	}
+	if mode > store.TTLDecrease {
+		return 0, fmt.Errorf("memstore: ttl mode %d: %w", mode, store.ErrInvalidArgument)
+	}
+	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
+		it := p.items[string(key)]
+		if !live(it, now) {
+			result = store.TTLMissing
+			return 0, nil
+		}
+		exp := s.clock.expiry(ttl, now)
+		apply := mode == store.TTLOverwrite ||
+			mode == store.TTLIncrease && it.expires != 0 && exp > it.expires ||
+			mode == store.TTLDecrease && (it.expires == 0 || exp < it.expires)
+		if !apply {
+			result = store.TTLNotSet
+			return 0, nil
+		}
+		p.setExpiry(it, exp)
+		it.lsn = p.nextLSN()
+		result = store.TTLSet
+		return 0, nil
+	})
+	return result, err
+}
+
+// Meta returns the kind, expiry, partition and LSN of a live item.
+func (s *Store) Meta(_ context.Context, name string, key []byte) (meta store.Meta, found bool, err error) {
+	err = s.read(name, key, func(p *partition, index int) {
+		it := p.items[string(key)]
+		if !s.alive(it) {
+			return
+		}
+		meta = store.Meta{Kind: it.kind, Partition: index, LSN: it.lsn}
+		if it.expires != 0 {
+			meta.ExpiresAt = s.clock.time(it.expires)
+		}
+		found = true
+	})
+	return meta, found, err
+}
