@@ -11,6 +11,7 @@ const usage = `setsuna — a self-hosted real-time data platform
 Usage:
   setsuna serve [flags]            run the server (see: setsuna serve -h)
   setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
+  setsuna token <command> [args]   issue and revoke API keys offline (see: setsuna token -h)
   setsuna topic <command> [args]   publish to and subscribe to topics (see: setsuna topic -h)
   setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
   setsuna version                  print the version
@@ -33,6 +34,8 @@ func run(args []string) int {
 		return runServe(args[1:])
 	case "cache":
 		return runCache(args[1:])
+	case "token":
+		return runTopLevelToken(args[1:])
 	case "topic":
 		return runTopic(args[1:])
 	case "bench":

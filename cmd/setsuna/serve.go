@@ -22,6 +22,9 @@ func serveFlags(fs *flag.FlagSet) (cfg *server.Config, logLevel, logFormat *stri
 	cfg = &server.Config{}
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
+	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys and the revocation list (created if missing)")
+	fs.StringVar(&cfg.Endpoint, "endpoint", "", "endpoint advertised in minted API keys (default: the listen address)")
 	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
 	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long SIGTERM waits for in-flight calls")

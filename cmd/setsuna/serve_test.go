@@ -124,3 +124,15 @@ func TestServeStartsAndStops(t *testing.T) {
 		t.Fatalf("no stop log in %s", stderr.String())
 	}
 }
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"0", "512MiB", "2GB", "1.5 GiB", "64k", "", "-1", "NaN", "1e30TiB", "9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseSize(s)
+		if err == nil && n < 0 {
+			t.Fatalf("parseSize(%q) = %d, a negative size without an error", s, n)
+		}
+	})
+}

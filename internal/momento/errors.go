@@ -63,7 +63,7 @@ func public(err error) string {
 	parts := strings.Split(err.Error(), ": ")
 	out := parts[:0]
 	for _, p := range parts {
-		if p == "memstore" || p == "store" {
+		if p == "memstore" || p == "store" || p == "auth" {
 			continue
 		}
 		out = append(out, p)

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/store"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
@@ -19,6 +20,7 @@ type Service struct {
 	store store.Store
 	log   *slog.Logger
 	now   func() time.Time
+	auth  *auth.Service // nil: dev mode, no authentication
 }
 
 // New returns the surface for st.
@@ -34,4 +36,6 @@ func (s *Service) Register(gs *grpc.Server) {
 	pb.RegisterScsServer(gs, &dataServer{s: s})
 	pb.RegisterScsControlServer(gs, &controlServer{s: s})
 	pb.RegisterPingServer(gs, pingServer{})
+	pb.RegisterAuthServer(gs, &authServer{s: s})
+	pb.RegisterTokenServer(gs, &tokenServer{s: s})
 }

@@ -17,6 +17,13 @@ type Config struct {
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
 	AllowNonLoopback bool `json:"allow_non_loopback"`
+	// Auth turns authentication on: every call needs a key signed by the
+	// keyring in DataDir (created there on first start).
+	Auth bool `json:"auth"`
+	// DataDir holds the signing keys and the revocation list.
+	DataDir string `json:"data_dir"`
+	// Endpoint is the address minted keys advertise (default: Listen).
+	Endpoint string `json:"endpoint"`
 	// MaxMemory bounds the memory engine's data, in bytes (0: unbounded).
 	MaxMemory int64 `json:"max_memory"`
 	// Partitions is the number of change-log partitions of each new cache.
@@ -47,6 +54,9 @@ func (c *Config) setDefaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if c.Endpoint == "" {
+		c.Endpoint = c.Listen
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -64,8 +74,11 @@ func (c *Config) Validate() error {
 	if c.MaxMemory < 0 {
 		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)
 	}
-	if !c.AllowNonLoopback && !isLoopback(host) {
-		return fmt.Errorf("%w: %q (auth is not enabled yet; pass --allow-non-loopback to accept unauthenticated clients from the network)", ErrNonLoopback, c.Listen)
+	if c.Auth && c.DataDir == "" {
+		return errors.New("auth needs a --data-dir for its signing keys")
+	}
+	if !c.Auth && !c.AllowNonLoopback && !isLoopback(host) {
+		return fmt.Errorf("%w: %q (enable --auth, or pass --allow-non-loopback to accept unauthenticated clients from the network)", ErrNonLoopback, c.Listen)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
+	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
@@ -34,6 +36,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	store  store.Store
+	auth   *auth.Service // nil with auth off
 	grpc   *grpc.Server
 	health *health.Server
 
@@ -53,6 +56,21 @@ func New(cfg Config) (*Server, error) {
 		MaxMemory:  cfg.MaxMemory,
 		Logger:     cfg.Logger,
 	})
+	surface := momento.New(s.store, s.log)
+	if cfg.Auth {
+		kr, err := auth.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, auth.KeyFileName))
+		if err != nil {
+			s.store.Close()
+			return nil, err
+		}
+		s.auth = auth.New(auth.Config{
+			Keyring:     kr,
+			RevokedPath: filepath.Join(cfg.DataDir, auth.RevokedFileName),
+			Endpoint:    cfg.Endpoint,
+			Logger:      cfg.Logger,
+		})
+		surface.EnableAuth(s.auth)
+	}
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
@@ -60,10 +78,10 @@ func New(cfg Config) (*Server, error) {
 		// policy (5 min) would answer with GOAWAY too_many_pings.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(math.MaxUint32),
-		grpc.ChainUnaryInterceptor(s.recoverUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, surface.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(s.recoverStream, surface.StreamInterceptor),
 	)
-	momento.New(s.store, s.log).Register(s.grpc)
+	surface.Register(s.grpc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	return s, nil
@@ -85,7 +103,7 @@ func (s *Server) Start() error {
 			s.log.Error("grpc server stopped", "err", err)
 		}
 	}()
-	s.log.Info("setsuna listening", "addr", lis.Addr().String(), "engine", "memory", "auth", "off")
+	s.log.Info("setsuna listening", "addr", lis.Addr().String(), "engine", "memory", "auth", s.auth != nil)
 	return nil
 }
 
@@ -116,6 +134,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.log.Warn("graceful shutdown timed out; closing remaining calls")
 		s.grpc.Stop()
 		<-done
+	}
+	if s.auth != nil {
+		s.auth.Close()
 	}
 	return s.store.Close()
 }

@@ -1,0 +1,282 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Limits of minted tokens.
+const (
+	MaxDisposableValidity = 25 * time.Hour // Momento's hard limit for disposable tokens
+	MaxTokenIDLen         = 64
+	defaultPollInterval   = 250 * time.Millisecond
+)
+
+// Config configures a Service.
+type Config struct {
+	Keyring     *Keyring
+	RevokedPath string        // revocation list to poll ("" = none)
+	Endpoint    string        // put into minted v1 keys; SDKs derive cache.<endpoint> etc. from it
+	Poll        time.Duration // revocation poll interval (default 250ms)
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Service verifies and mints credentials.
+type Service struct {
+	keys     *Keyring
+	endpoint string
+	now      func() time.Time
+	log      *slog.Logger
+	revoked  *revocations
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// New starts a Service; Close stops its revocation poller.
+func New(cfg Config) *Service {
+	if cfg.Keyring == nil {
+		panic("BUG: auth.New without a keyring")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = defaultPollInterval
+	}
+	s := &Service{
+		keys: cfg.Keyring, endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
+		revoked: newRevocations(cfg.RevokedPath, cfg.Logger),
+		stop:    make(chan struct{}), done: make(chan struct{}),
+	}
+	go s.poll(cfg.Poll)
+	return s
+}
+
+// Close stops the poller.
+func (s *Service) Close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+}
+
+func (s *Service) poll(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.revoked.reload()
+		}
+	}
+}
+
+// unwrap accepts a raw JWT or a v1 key (base64 JSON {"api_key","endpoint"}).
+func unwrap(token string) string {
+	token = strings.TrimSpace(token)
+	if strings.Count(token, ".") == 2 || len(token) > 2*maxTokenLen {
+		return token
+	}
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		return token
+	}
+	var v1 struct {
+		APIKey string `json:"api_key"`
+	}
+	if json.Unmarshal(raw, &v1) != nil || v1.APIKey == "" {
+		return token
+	}
+	return v1.APIKey
+}
+
+// parse verifies signature and expiry of a token of one of kinds.
+func (s *Service) parse(token string, kinds ...string) (*Claims, error) {
+	if token == "" {
+		return nil, fmt.Errorf("%w: missing auth token", ErrUnauthenticated)
+	}
+	c, err := parseJWT(unwrap(token), s.keys.publicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+	}
+	kindOK := false
+	for _, k := range kinds {
+		kindOK = kindOK || c.Kind == k
+	}
+	if !kindOK {
+		return nil, fmt.Errorf("%w: a %s token cannot be used here", ErrUnauthenticated, c.Kind)
+	}
+	if c.ExpiresAt != 0 && s.now().Unix() >= c.ExpiresAt {
+		return nil, fmt.Errorf("%w: token expired", ErrUnauthenticated)
+	}
+	return c, nil
+}
+
+// Verify authenticates a caller's token (an API key or disposable token).
+func (s *Service) Verify(token string) (*Principal, error) {
+	p, err := s.parse(token, KindAPIKey, KindDisposable)
+	if err != nil {
+		return nil, err
+	}
+	if s.revoked.revoked(p) {
+		return nil, fmt.Errorf("%w: token revoked", ErrUnauthenticated)
+	}
+	return p, nil
+}
+
+// Watch returns a context that is cancelled when p is revoked or expires,
+// so long-lived streams end too. Call stop when the stream ends.
+func (s *Service) Watch(ctx context.Context, p *Principal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	unwatch := s.revoked.watch(p, func() { cancel(fmt.Errorf("%w: token revoked", ErrUnauthenticated)) })
+	stopTimer := func() bool { return true }
+	if p.ExpiresAt != 0 {
+		d := time.Unix(p.ExpiresAt, 0).Sub(s.now())
+		t := time.AfterFunc(d, func() { cancel(fmt.Errorf("%w: token expired", ErrUnauthenticated)) })
+		stopTimer = t.Stop
+	}
+	return ctx, func() {
+		unwatch()
+		stopTimer()
+		cancel(nil)
+	}
+}
+
+// MintRequest describes a token to mint.
+type MintRequest struct {
+	SuperUser   bool
+	Perms       []Permission
+	ValidFor    time.Duration // 0: never expires (API keys only)
+	TokenID     string
+	Description string
+}
+
+// Minted is a freshly minted credential in the SDKs' v1 format.
+type Minted struct {
+	APIKey       string // base64 JSON {"api_key": <jwt>, "endpoint": ...}
+	JWT          string // the inner token the SDKs send as authorization
+	RefreshToken string // API keys only
+	Endpoint     string
+	ValidUntil   int64 // unix seconds; 0 = never
+	ID           string
+}
+
+// GenerateAPIKey mints an API key for caller. Only a super-user key may mint,
+// and nobody mints super-user keys over the wire.
+func (s *Service) GenerateAPIKey(caller *Principal, req MintRequest) (Minted, error) {
+	if err := s.checkMinter(caller, req); err != nil {
+		return Minted{}, err
+	}
+	if req.ValidFor < 0 {
+		return Minted{}, fmt.Errorf("%w: expiry must be positive", ErrInvalidRequest)
+	}
+	return s.mintAPIKey(req, s.now())
+}
+
+// GenerateDisposable mints a short-lived token; it must expire within 25 h.
+func (s *Service) GenerateDisposable(caller *Principal, req MintRequest) (Minted, error) {
+	if err := s.checkMinter(caller, req); err != nil {
+		return Minted{}, err
+	}
+	if req.ValidFor <= 0 || req.ValidFor > MaxDisposableValidity {
+		return Minted{}, fmt.Errorf("%w: disposable tokens must expire within %v", ErrInvalidRequest, MaxDisposableValidity)
+	}
+	now := s.now()
+	c := &Claims{ID: newID(), Kind: KindDisposable, TokenID: req.TokenID, IssuedAt: now.Unix(),
+		ExpiresAt: now.Add(req.ValidFor).Unix(), Perms: req.Perms}
+	jwt, err := signJWT(s.keys.active, c)
+	if err != nil {
+		return Minted{}, err
+	}
+	return Minted{APIKey: WrapV1(jwt, s.endpoint), JWT: jwt, Endpoint: s.endpoint, ValidUntil: c.ExpiresAt, ID: c.ID}, nil
+}
+
+func (s *Service) checkMinter(caller *Principal, req MintRequest) error {
+	if !caller.SuperUser || caller.Kind != KindAPIKey {
+		return fmt.Errorf("%w: only a super-user API key may create tokens", ErrPermissionDenied)
+	}
+	if req.SuperUser {
+		return fmt.Errorf("%w: super-user keys cannot be created over the API (use `setsuna token issue --super-user`)", ErrPermissionDenied)
+	}
+	if len(req.TokenID) > MaxTokenIDLen {
+		return fmt.Errorf("%w: token id longer than %d characters", ErrInvalidRequest, MaxTokenIDLen)
+	}
+	return ValidatePermissions(req.Perms)
+}
+
+// RefreshAPIKey swaps an unexpired API key and its refresh token for a new
+// pair with the same permissions and the same validity period.
+func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
+	key, err := s.parse(apiKey, KindAPIKey)
+	if err != nil {
+		return Minted{}, err
+	}
+	if s.revoked.revoked(key) {
+		return Minted{}, fmt.Errorf("%w: token revoked", ErrUnauthenticated)
+	}
+	rt, err := s.parse(refreshToken, KindRefresh)
+	if err != nil {
+		return Minted{}, err
+	}
+	if rt.RefreshOf != key.ID {
+		return Minted{}, fmt.Errorf("%w: refresh token belongs to another API key", ErrUnauthenticated)
+	}
+	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID}, s.now())
+}
+
+// mintAPIKey signs an API key and its refresh token without checking who asks.
+func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
+	return MintAPIKey(s.keys, s.endpoint, req, now)
+}
+
+// MintAPIKey signs an API key with the keyring's active key. It checks
+// nothing about a caller: the CLI uses it to bootstrap the first super user.
+func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (Minted, error) {
+	c := &Claims{ID: newID(), Kind: KindAPIKey, TokenID: req.TokenID, IssuedAt: now.Unix(),
+		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms}
+	if req.ValidFor > 0 {
+		c.ExpiresAt = now.Add(req.ValidFor).Unix()
+	}
+	jwt, err := signJWT(kr.active, c)
+	if err != nil {
+		return Minted{}, err
+	}
+	rt, err := signJWT(kr.active, &Claims{ID: newID(), Kind: KindRefresh, IssuedAt: now.Unix(), ExpiresAt: c.ExpiresAt, RefreshOf: c.ID})
+	if err != nil {
+		return Minted{}, err
+	}
+	return Minted{APIKey: WrapV1(jwt, endpoint), JWT: jwt, RefreshToken: rt, Endpoint: endpoint, ValidUntil: c.ExpiresAt, ID: c.ID}, nil
+}
+
+// WrapV1 encodes a token as the SDKs' v1 key: base64 of {"api_key","endpoint"}.
+func WrapV1(jwt, endpoint string) string {
+	b, _ := json.Marshal(struct {
+		Endpoint string `json:"endpoint"`
+		APIKey   string `json:"api_key"`
+	}{endpoint, jwt})
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
