@@ -21,6 +21,7 @@ import (
 )
 
 type harness struct {
+	conn    *grpc.ClientConn
 	data    pb.ScsClient
 	control pb.ScsControlClient
 	store   store.Store
@@ -48,7 +49,7 @@ func newHarness(t *testing.T) *harness {
 		gs.Stop()
 		st.Close()
 	})
-	return &harness{data: pb.NewScsClient(conn), control: pb.NewScsControlClient(conn), store: st}
+	return &harness{conn: conn, data: pb.NewScsClient(conn), control: pb.NewScsControlClient(conn), store: st}
 }
 
 func withCache(t *testing.T, name string) context.Context {

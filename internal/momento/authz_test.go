@@ -1,0 +1,353 @@
+package momento
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	pb "github.com/setsuna-io/setsuna/proto/momentopb"
+)
+
+// class is what the matrix expects an RPC to need. This table is written
+// apart from the rule table on purpose: an RPC must be classified in both.
+type class string
+
+const (
+	cRead    class = "read"
+	cWrite   class = "write"
+	cCond    class = "cond"
+	cControl class = "control"
+	cAny     class = "any"
+	cSelf    class = "self"
+	cSub     class = "subscribe"
+	cPub     class = "publish"
+)
+
+var rpcClasses = map[string]class{
+	"Ping/Ping":                     cAny,
+	"ScsControl/CreateCache":        cControl,
+	"ScsControl/DeleteCache":        cControl,
+	"ScsControl/FlushCache":         cControl,
+	"ScsControl/ListCaches":         cControl,
+	"Auth/GenerateApiToken":         cSelf,
+	"Auth/RefreshApiToken":          cSelf,
+	"Token/GenerateDisposableToken": cSelf,
+	"Health/Check":                  cSelf,
+	"Health/List":                   cSelf,
+	"Health/Watch":                  cSelf,
+	"Pubsub/Publish":                cPub,
+	"Pubsub/Subscribe":              cSub,
+	"Scs/Get":                       cRead,
+	"Scs/GetWithHash":               cRead,
+	"Scs/GetBatch":                  cRead,
+	"Scs/Set":                       cWrite,
+	"Scs/SetBatch":                  cWrite,
+	"Scs/SetIf":                     cCond,
+	"Scs/SetIfHash":                 cCond,
+	"Scs/SetIfNotExists":            cCond,
+	"Scs/Delete":                    cWrite,
+	"Scs/KeysExist":                 cRead,
+	"Scs/Increment":                 cCond,
+	"Scs/UpdateTtl":                 cCond,
+	"Scs/ItemGetTtl":                cRead,
+	"Scs/ItemGetType":               cRead,
+	"Scs/DictionaryGet":             cRead,
+	"Scs/DictionaryFetch":           cRead,
+	"Scs/DictionarySet":             cWrite,
+	"Scs/DictionaryIncrement":       cCond,
+	"Scs/DictionaryDelete":          cWrite,
+	"Scs/DictionaryLength":          cRead,
+	"Scs/SetFetch":                  cRead,
+	"Scs/SetSample":                 cRead,
+	"Scs/SetUnion":                  cWrite,
+	"Scs/SetDifference":             cWrite,
+	"Scs/SetContains":               cRead,
+	"Scs/SetLength":                 cRead,
+	"Scs/SetPop":                    cCond,
+	"Scs/ListPushFront":             cWrite,
+	"Scs/ListPushBack":              cWrite,
+	"Scs/ListPopFront":              cCond,
+	"Scs/ListPopBack":               cCond,
+	"Scs/ListErase":                 cWrite,
+	"Scs/ListRemove":                cWrite,
+	"Scs/ListFetch":                 cRead,
+	"Scs/ListLength":                cRead,
+	"Scs/ListConcatenateFront":      cWrite,
+	"Scs/ListConcatenateBack":       cWrite,
+	"Scs/ListRetain":                cCond,
+	"Scs/SortedSetPut":              cWrite,
+	"Scs/SortedSetFetch":            cRead,
+	"Scs/SortedSetGetScore":         cRead,
+	"Scs/SortedSetRemove":           cWrite,
+	"Scs/SortedSetIncrement":        cCond,
+	"Scs/SortedSetGetRank":          cRead,
+	"Scs/SortedSetLength":           cRead,
+	"Scs/SortedSetLengthByScore":    cRead,
+	"Scs/SortedSetUnionStore":       cCond,
+}
+
+func shortName(full string) string {
+	parts := strings.Split(strings.TrimPrefix(full, "/"), "/")
+	svc := parts[0][strings.LastIndex(parts[0], ".")+1:]
+	return svc + "/" + parts[1]
+}
+
+// registeredMethods lists the full names of every RPC a server built like
+// the real one serves, with whether it is a stream.
+func registeredMethods(t *testing.T, svc *Service) map[string]bool {
+	gs := grpc.NewServer()
+	svc.Register(gs)
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	out := map[string]bool{}
+	for name, info := range gs.GetServiceInfo() {
+		for _, m := range info.Methods {
+			out["/"+name+"/"+m.Name] = m.IsServerStream || m.IsClientStream
+		}
+	}
+	if len(out) < 50 {
+		t.Fatalf("only %d methods registered", len(out))
+	}
+	return out
+}
+
+func TestEveryRPCHasAnAuthRule(t *testing.T) {
+	svc := New(memstore.New(memstore.Options{}), nil)
+	for full := range registeredMethods(t, svc) {
+		if _, ok := rules[full]; !ok {
+			t.Errorf("%s has no authorization rule in authz_rules.go", full)
+		}
+		if _, ok := rpcClasses[shortName(full)]; !ok {
+			t.Errorf("%s has no row in the permission matrix (rpcClasses)", full)
+		}
+	}
+}
+
+type matrixEnv struct {
+	conn  *grpc.ClientConn
+	authS *auth.Service
+	kr    *auth.Keyring
+}
+
+func newAuthHarness(t *testing.T) *matrixEnv {
+	t.Helper()
+	dir := t.TempDir()
+	kr, err := auth.LoadOrCreateKeyring(filepath.Join(dir, auth.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	as := auth.New(auth.Config{Keyring: kr, RevokedPath: filepath.Join(dir, auth.RevokedFileName), Logger: quiet})
+	st := memstore.New(memstore.Options{})
+	svc := New(st, quiet)
+	svc.EnableAuth(as)
+	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
+	svc.Register(gs)
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gs.Serve(lis)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		gs.Stop()
+		as.Close()
+		st.Close()
+	})
+	return &matrixEnv{conn: conn, authS: as, kr: kr}
+}
+
+func (e *matrixEnv) mint(t *testing.T, req auth.MintRequest) string {
+	t.Helper()
+	m, err := auth.MintAPIKey(e.kr, "", req, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.JWT
+}
+
+// request builds the request of method, addressed to cache "c", item key
+// "k" and topic "t" wherever it names one.
+func request(t *testing.T, full string) proto.Message {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(full, "/"), "/")
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(parts[0]))
+	if err != nil {
+		t.Fatalf("%s: %v", full, err)
+	}
+	md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(parts[1]))
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
+	if err != nil {
+		t.Fatalf("%s: %v", full, err)
+	}
+	msg := mt.New()
+	fill(msg)
+	return msg.Interface()
+}
+
+func fill(msg protoreflect.Message) {
+	fields := msg.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		f := fields.Get(i)
+		switch f.Name() {
+		case "cache_key", "dictionary_name", "set_name", "list_name":
+			msg.Set(f, protoreflect.ValueOfBytes([]byte("k")))
+		case "cache_name":
+			msg.Set(f, protoreflect.ValueOfString("c"))
+		case "topic":
+			msg.Set(f, protoreflect.ValueOfString("t"))
+		case "cache_keys":
+			msg.Mutable(f).List().Append(protoreflect.ValueOfBytes([]byte("k")))
+		case "items", "sources":
+			if f.Message() != nil {
+				l := msg.Mutable(f).List()
+				el := l.NewElement()
+				fill(el.Message())
+				l.Append(el)
+			}
+		}
+	}
+}
+
+// call invokes method as token and returns the status code it ends with.
+func (e *matrixEnv) call(t *testing.T, full string, stream bool, token string) codes.Code {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", token, "cache", "c")
+	req := request(t, full)
+	if !stream {
+		var resp anyMsg
+		return status.Code(e.conn.Invoke(ctx, full, req, &resp))
+	}
+	cs, err := e.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, full)
+	if err != nil {
+		return status.Code(err)
+	}
+	if err := cs.SendMsg(req); err != nil {
+		return status.Code(err)
+	}
+	cs.CloseSend()
+	var resp anyMsg
+	err = cs.RecvMsg(&resp)
+	if errors.Is(err, io.EOF) {
+		return codes.OK
+	}
+	return status.Code(err)
+}
+
+// anyMsg accepts any response; the matrix only looks at statuses.
+type anyMsg struct{ pb.Missing }
+
+func (*anyMsg) Reset() {}
+
+func TestPermissionMatrix(t *testing.T) {
+	e := newAuthHarness(t)
+	super := e.mint(t, auth.MintRequest{SuperUser: true})
+	if code := e.call(t, "/control_client.ScsControl/CreateCache", false, super); code != codes.OK {
+		t.Fatalf("create cache as super user: %v", code)
+	}
+	cache := func(role, cacheSel string, key, prefix []byte) auth.Permission {
+		return auth.Permission{Resource: auth.ResourceCache, Role: role, Cache: cacheSel, Key: key, KeyPrefix: prefix}
+	}
+	topic := func(role, cacheSel, name, prefix string) auth.Permission {
+		return auth.Permission{Resource: auth.ResourceTopic, Role: role, Cache: cacheSel, Topic: name, TopicPrefix: prefix}
+	}
+	// Each principal, and which classes it may call on cache c / key k / topic t.
+	principals := []struct {
+		name  string
+		token string
+		may   []class
+	}{
+		{"super user", super, []class{cRead, cWrite, cCond, cControl, cAny, cSub, cPub}},
+		{"all data read-write", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "", nil, nil), topic(auth.RoleReadWrite, "", "", "")}}), []class{cRead, cWrite, cCond, cAny, cSub, cPub}},
+		{"cache c read-only", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadOnly, "c", nil, nil)}}), []class{cRead, cAny}},
+		{"cache c write-only", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleWriteOnly, "c", nil, nil)}}), []class{cWrite, cAny}},
+		{"cache c read-write", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "c", nil, nil)}}), []class{cRead, cWrite, cCond, cAny}},
+		{"cache other read-write", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "other", nil, nil)}}), []class{cAny}},
+		{"all caches key k", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "", []byte("k"), nil)}}), []class{cRead, cWrite, cCond, cAny}},
+		{"all caches key z", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "", []byte("z"), nil)}}), []class{cAny}},
+		{"cache c prefix k read-only", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadOnly, "c", nil, []byte("k"))}}), []class{cRead, cAny}},
+		{"cache c prefix x", e.mint(t, auth.MintRequest{Perms: []auth.Permission{cache(auth.RoleReadWrite, "c", nil, []byte("x"))}}), []class{cAny}},
+		{"topics subscribe-only", e.mint(t, auth.MintRequest{Perms: []auth.Permission{topic(auth.RoleReadOnly, "", "", "")}}), []class{cSub, cAny}},
+		{"topic t publish-only", e.mint(t, auth.MintRequest{Perms: []auth.Permission{topic(auth.RoleWriteOnly, "c", "t", "")}}), []class{cPub, cAny}},
+		{"topic prefix x in cache c", e.mint(t, auth.MintRequest{Perms: []auth.Permission{topic(auth.RoleReadWrite, "c", "", "x")}}), []class{cAny}},
+		{"topics of cache other", e.mint(t, auth.MintRequest{Perms: []auth.Permission{topic(auth.RoleReadWrite, "other", "", "")}}), []class{cAny}},
+	}
+	methods := registeredMethods(t, New(memstore.New(memstore.Options{}), nil))
+	names := make([]string, 0, len(methods))
+	for m := range methods {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, p := range principals {
+		for _, full := range names {
+			cl := rpcClasses[shortName(full)]
+			if cl == cSelf || full == "/control_client.ScsControl/DeleteCache" {
+				continue // the token RPCs check their body; deleting c would end the matrix
+			}
+			allowed := false
+			for _, m := range p.may {
+				allowed = allowed || m == cl
+			}
+			code := e.call(t, full, methods[full], p.token)
+			denied := code == codes.PermissionDenied || code == codes.Unauthenticated
+			if allowed == denied {
+				t.Errorf("%s calling %s (%s): status %v, want allowed=%v", p.name, shortName(full), cl, code, allowed)
+			}
+		}
+	}
+}
+
+func TestUnauthenticatedCallers(t *testing.T) {
+	e := newAuthHarness(t)
+	dispo, err := auth.MintAPIKey(e.kr, "", auth.MintRequest{SuperUser: true, ValidFor: time.Second}, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"", "garbage", "a.b.c", dispo.JWT} {
+		for _, m := range []string{"/cache_client.Scs/Get", "/control_client.ScsControl/ListCaches", "/cache_client.Ping/Ping"} {
+			if code := e.call(t, m, false, tok); code != codes.Unauthenticated {
+				t.Errorf("%s with token %.10q: %v, want Unauthenticated", m, tok, code)
+			}
+		}
+		if code := e.call(t, "/cache_client.Scs/GetBatch", true, tok); code != codes.Unauthenticated {
+			t.Errorf("GetBatch with token %.10q: %v, want Unauthenticated", tok, code)
+		}
+	}
+	// The health service answers without a key, for load balancers.
+	if code := e.call(t, "/grpc.health.v1.Health/Check", false, ""); code != codes.OK {
+		t.Errorf("health check without a key: %v", code)
+	}
+}
+
+func TestTokenRPCsInDevModeAreRefused(t *testing.T) {
+	conn := newHarness(t).conn
+	_, err := pb.NewAuthClient(conn).GenerateApiToken(t.Context(), &pb.GenerateApiTokenRequest{})
+	wantCode(t, err, codes.FailedPrecondition, "--auth")
+	_, err = pb.NewTokenClient(conn).GenerateDisposableToken(t.Context(), &pb.GenerateDisposableTokenRequest{})
+	wantCode(t, err, codes.FailedPrecondition, "--auth")
+}
