@@ -163,8 +163,9 @@ func permissionFrom(pt *pb.PermissionsType) (auth.Permission, error) {
 		if err := cacheSelector(&pm.Cache, cp.GetAllCaches() != nil, cp.GetCacheSelector()); err != nil {
 			return pm, err
 		}
+		// API-key scopes carry no item selector: they cover every item.
 		switch {
-		case cp.GetAllItems() != nil:
+		case cp.GetAllItems() != nil, cp.GetCacheItem() == nil:
 		case cp.GetItemSelector() != nil:
 			switch sel := cp.GetItemSelector().GetKind().(type) {
 			case *pb.CacheItemSelector_Key:
@@ -180,8 +181,6 @@ func permissionFrom(pt *pb.PermissionsType) (auth.Permission, error) {
 			default:
 				return pm, permError("empty item selector")
 			}
-		default:
-			return pm, permError("missing item selector")
 		}
 		return pm, nil
 	case *pb.PermissionsType_TopicPermissions:

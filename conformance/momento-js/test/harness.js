@@ -80,14 +80,14 @@ async function buildServer() {
  * Start a Setsuna server. Resolves once its port accepts TCP connections.
  * Returns {port, bin, stop(), stderr(), exited}.
  */
-export async function startServer() {
+export async function startServer({extraArgs = []} = {}) {
   let bin = process.env.SETSUNA_BIN;
   let cleanup = async () => {};
   if (!bin) {
     ({bin, cleanup} = await buildServer());
   }
   const port = await freePort();
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'];
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', ...extraArgs];
   const child = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';
   const collect = chunk => {

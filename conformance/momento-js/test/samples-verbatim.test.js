@@ -33,3 +33,18 @@ test('sample bodies are verbatim copies of the API reference', () => {
   }
   assert.equal(count, 19, 'expected 19 verbatim JS samples');
 });
+
+test('auth sample bodies are verbatim copies of the API reference, but for the marked credential provider', () => {
+  const seed = readFileSync(new URL('../seeds/momento-cache-api-reference.txt', import.meta.url), 'utf8');
+  const src = readFileSync(new URL('./samples/auth-api-reference.ts', import.meta.url), 'utf8');
+  const re = /export async function (\w+)\(authClient: AuthClient[^)]*\) \{\n([\s\S]*?)\n\}\n/g;
+  const bodies = [...src.matchAll(re)];
+  assert.equal(bodies.length, 2);
+  for (const [, name, body] of bodies) {
+    const original = body.replace(
+      'CredentialProvider.fromString({apiKey: successResponse.apiKey, endpointOverrides})',
+      'CredentialProvider.fromString({apiKey: successResponse.apiKey})'
+    );
+    assert.ok(seed.includes(original), `${name} is not a verbatim excerpt of the seed`);
+  }
+});
