@@ -13,6 +13,7 @@ Usage:
   setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
   setsuna token <command> [args]   issue and revoke API keys offline (see: setsuna token -h)
   setsuna topic <command> [args]   publish to and subscribe to topics (see: setsuna topic -h)
+  setsuna dict|list|set|zset <command> [args]   collections (see: setsuna dict -h)
   setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
   setsuna version                  print the version
 `
@@ -40,6 +41,8 @@ func run(args []string) int {
 		return runTopic(args[1:])
 	case "bench":
 		return runBench(args[1:])
+	case "dict", "list", "set", "zset":
+		return runCollection(args[0], args[1:])
 	case "version", "--version":
 		fmt.Println(version)
 		return 0

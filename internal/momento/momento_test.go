@@ -262,10 +262,3 @@ func TestOneofsAreAlwaysSet(t *testing.T) {
 		t.Fatalf("UpdateTtl on missing = %v, %v; want missing", ut, err)
 	}
 }
-
-func TestCollectionRPCsAreUnimplemented(t *testing.T) {
-	h := newHarness(t)
-	h.createCache(t, "c")
-	_, err := h.data.DictionaryFetch(withCache(t, "c"), &pb.DictionaryFetchRequest{DictionaryName: []byte("d")})
-	wantCode(t, err, codes.Unimplemented, "")
-}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"time"
 )
 
@@ -197,6 +198,9 @@ type Store interface {
 	// Meta returns the kind, expiry and LSN of a live item of any kind.
 	Meta(ctx context.Context, cache string, key []byte) (meta Meta, found bool, err error)
 
+	// Collections: see collections.go.
+	Collections
+
 	Close() error
 }
 
@@ -216,3 +220,132 @@ func ValidCacheName(name string) bool {
 
 // ValidTTL reports whether ttl is acceptable (zero means no expiry).
 func ValidTTL(ttl time.Duration) bool { return ttl >= 0 && ttl <= MaxTTL }
+
+// CollectionTTL is the TTL of a write to a collection. A write that creates
+// the collection gives it TTL (zero: never expires); a write to an existing
+// collection replaces its expiry only when Refresh is set.
+type CollectionTTL struct {
+	TTL     time.Duration
+	Refresh bool
+}
+
+// FieldValue is one dictionary entry.
+type FieldValue struct {
+	Field []byte
+	Value []byte
+}
+
+// ScoredElement is one sorted-set element.
+type ScoredElement struct {
+	Value []byte
+	Score float64
+}
+
+// ScoreBound is one end of a score range. An unbounded end is an inclusive
+// ±Inf bound (see Unbounded).
+type ScoreBound struct {
+	Score     float64
+	Exclusive bool
+}
+
+// Unbounded is the end index of a slice that runs to the end of a list or
+// sorted set. Slice indexes follow Python: a negative index counts from the
+// end, out-of-range indexes are clamped and start >= end selects nothing.
+const Unbounded = math.MaxInt
+
+// IndexRange is a range of list positions for ListErase.
+type IndexRange struct {
+	Start int // first index, >= 0
+	Count int // positions from Start, >= 0
+}
+
+// Aggregate combines the weighted scores of an element present in several
+// sources of SortedSetUnionStore.
+type Aggregate uint8
+
+const (
+	AggregateSum Aggregate = iota
+	AggregateMin
+	AggregateMax
+)
+
+// UnionSource is one input of SortedSetUnionStore: every score is multiplied
+// by Weight.
+type UnionSource struct {
+	Key    []byte
+	Weight float64
+}
+
+// Collections are the operations on dictionaries, sets, lists and sorted
+// sets. They share the key space with scalars: an item of another kind is
+// ErrWrongType, an element (field, value or member) over MaxElementSize is
+// ErrElementTooLarge. A read of a missing or expired collection reports
+// found == false. A collection that becomes empty is deleted. Every call
+// that changes a collection is one change with the next LSN of its
+// partition, however many elements it touches.
+type Collections interface {
+	// DictionarySet writes fields (a later duplicate wins).
+	DictionarySet(ctx context.Context, cache string, key []byte, items []FieldValue, ttl CollectionTTL) error
+	// DictionaryGet returns, per field, its value and whether it is present.
+	DictionaryGet(ctx context.Context, cache string, key []byte, fields [][]byte) (values [][]byte, present []bool, found bool, err error)
+	// DictionaryFetch returns every entry, in no particular order.
+	DictionaryFetch(ctx context.Context, cache string, key []byte) (items []FieldValue, found bool, err error)
+	// DictionaryIncrement adds amount to a base-10 int64 field, creating the
+	// dictionary and the field (as amount) when missing. ErrNotInteger and
+	// ErrOverflow leave it as it was.
+	DictionaryIncrement(ctx context.Context, cache string, key, field []byte, amount int64, ttl CollectionTTL) (int64, error)
+	// DictionaryDelete removes fields; missing ones are ignored.
+	DictionaryDelete(ctx context.Context, cache string, key []byte, fields [][]byte) error
+	DictionaryLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error)
+
+	// SetAdd adds elements.
+	SetAdd(ctx context.Context, cache string, key []byte, elements [][]byte, ttl CollectionTTL) error
+	// SetRemove removes elements; found reports whether the set existed.
+	SetRemove(ctx context.Context, cache string, key []byte, elements [][]byte) (found bool, err error)
+	SetFetch(ctx context.Context, cache string, key []byte) (elements [][]byte, found bool, err error)
+	SetContains(ctx context.Context, cache string, key []byte, elements [][]byte) (contains []bool, found bool, err error)
+	// SetSample returns up to limit distinct random elements.
+	SetSample(ctx context.Context, cache string, key []byte, limit int) (elements [][]byte, found bool, err error)
+	// SetPop removes and returns up to count random elements.
+	SetPop(ctx context.Context, cache string, key []byte, count int) (elements [][]byte, found bool, err error)
+	SetLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error)
+
+	// ListPush adds values at the front (in reverse order, so that values
+	// keep their order at the head) or at the back, then, when truncateTo > 0,
+	// drops elements from the other end until at most truncateTo remain.
+	ListPush(ctx context.Context, cache string, key []byte, values [][]byte, front bool, truncateTo int, ttl CollectionTTL) (length int, err error)
+	// ListPop removes the first (front) or last element.
+	ListPop(ctx context.Context, cache string, key []byte, front bool) (value []byte, length int, found bool, err error)
+	// ListFetch returns the slice [start, end) (see Unbounded).
+	ListFetch(ctx context.Context, cache string, key []byte, start, end int) (values [][]byte, found bool, err error)
+	// ListRetain keeps only the slice [start, end).
+	ListRetain(ctx context.Context, cache string, key []byte, start, end int, ttl CollectionTTL) (length int, found bool, err error)
+	// ListRemove removes every element equal to value.
+	ListRemove(ctx context.Context, cache string, key []byte, value []byte) (length int, found bool, err error)
+	// ListErase removes the positions of ranges (nil: every element).
+	ListErase(ctx context.Context, cache string, key []byte, ranges []IndexRange) (length int, found bool, err error)
+	ListLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error)
+
+	// SortedSetPut sets the scores of elements (a later duplicate wins).
+	SortedSetPut(ctx context.Context, cache string, key []byte, elements []ScoredElement, ttl CollectionTTL) error
+	// SortedSetFetchByRank returns the slice [start, end) of the set in
+	// ascending or descending order of (score, element bytes).
+	SortedSetFetchByRank(ctx context.Context, cache string, key []byte, start, end int, descending bool) (elements []ScoredElement, found bool, err error)
+	// SortedSetFetchByScore returns the elements with scores within
+	// [min, max] in order, skipping offset of them and returning at most
+	// count (count < 0: all).
+	SortedSetFetchByScore(ctx context.Context, cache string, key []byte, min, max ScoreBound, descending bool, offset, count int) (elements []ScoredElement, found bool, err error)
+	SortedSetGetScores(ctx context.Context, cache string, key []byte, values [][]byte) (scores []float64, present []bool, found bool, err error)
+	// SortedSetGetRank returns the 0-based rank of value in the given order.
+	SortedSetGetRank(ctx context.Context, cache string, key []byte, value []byte, descending bool) (rank int, present, found bool, err error)
+	// SortedSetIncrement adds amount to the score of value (created as amount).
+	SortedSetIncrement(ctx context.Context, cache string, key []byte, value []byte, amount float64, ttl CollectionTTL) (float64, error)
+	// SortedSetRemove removes values; missing ones are ignored.
+	SortedSetRemove(ctx context.Context, cache string, key []byte, values [][]byte) error
+	SortedSetLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error)
+	SortedSetLengthByScore(ctx context.Context, cache string, key []byte, min, max ScoreBound) (n int, found bool, err error)
+	// SortedSetUnionStore replaces key with the weighted union of sources
+	// (missing sources are empty) and returns its length; an empty union
+	// deletes key. The destination gets ttl (zero: never expires).
+	SortedSetUnionStore(ctx context.Context, cache string, key []byte, sources []UnionSource, agg Aggregate, ttl time.Duration) (length int, err error)
+}

@@ -29,7 +29,13 @@ type item struct {
 	kind   store.Kind
 }
 
-func (it *item) size() int64 { return int64(len(it.key)+len(it.value)) + ItemOverhead }
+func (it *item) size() int64 {
+	n := int64(len(it.key)+len(it.value)) + ItemOverhead
+	if c, ok := it.coll.(collection); ok {
+		n += c.mem()
+	}
+	return n
+}
 
 func (it *item) expired(now int64) bool { return it.expires != 0 && it.expires <= now }
 

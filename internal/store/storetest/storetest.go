@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvalidTTL", testInvalidTTL},
 		{"Expiry", testExpiry},
 	}
+	tests = append(tests, collectionTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
