@@ -149,3 +149,10 @@ func methodName(full string) string {
 	}
 	return full
 }
+
+// HasAuthRule reports whether method (a full gRPC method name) has an
+// authorization rule. Servers check every method they register with it.
+func HasAuthRule(method string) bool {
+	_, ok := rules[method]
+	return ok
+}
