@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
@@ -35,10 +34,7 @@ func (s *Service) caller(ctx context.Context, bodyToken string) (*auth.Principal
 		return nil, status.Error(codes.FailedPrecondition, "auth is off: start the server with --auth to create API keys and tokens")
 	}
 	if bodyToken == "" {
-		md, _ := metadata.FromIncomingContext(ctx)
-		if v := md.Get("authorization"); len(v) > 0 {
-			bodyToken = v[0]
-		}
+		bodyToken = headerToken(ctx)
 	}
 	p, err := s.auth.Verify(bodyToken)
 	if err != nil {
@@ -81,10 +77,7 @@ func (a *authServer) RefreshApiToken(ctx context.Context, req *pb.RefreshApiToke
 	}
 	key := req.ApiKey
 	if key == "" {
-		md, _ := metadata.FromIncomingContext(ctx)
-		if v := md.Get("authorization"); len(v) > 0 {
-			key = v[0]
-		}
+		key = headerToken(ctx)
 	}
 	m, err := a.s.auth.RefreshAPIKey(key, req.RefreshToken)
 	if err != nil {

@@ -23,12 +23,16 @@ func (s *Service) authenticate(ctx context.Context) (*auth.Principal, error) {
 	if s.auth == nil {
 		return auth.DevPrincipal, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	var token string
-	if v := md.Get("authorization"); len(v) > 0 {
-		token = v[0]
+	return s.auth.Verify(headerToken(ctx))
+}
+
+// headerToken is the raw authorization header (no "Bearer"; the SDKs send
+// the token itself).
+func headerToken(ctx context.Context) string {
+	if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 {
+		return v[0]
 	}
-	return s.auth.Verify(token)
+	return ""
 }
 
 // authorize checks one request of method against the caller's permissions.

@@ -13,8 +13,9 @@ import (
 // cacheName reads the cache name the SDKs send in the "cache" header of every
 // cache_client.Scs call.
 func cacheName(ctx context.Context) (string, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	v := md.Get("cache")
+	// ValueFromIncomingContext reads one header without copying the map,
+	// which FromIncomingContext does on every call (a hot-path cost).
+	v := metadata.ValueFromIncomingContext(ctx, "cache")
 	if len(v) == 0 || v[0] == "" {
 		return "", invalidArg("missing cache name: set the \"cache\" request header")
 	}
