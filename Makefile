@@ -41,3 +41,25 @@ proto:
 
 clean:
 	rm -rf bin $(TOOLS)
+
+# Benchmarks: Setsuna beside redis-server and nats-server (issue 7). Installs
+# missing peers, pins servers to CPU 0 and the load generator to CPU 1, prints
+# one table per scenario and writes bench/results/YYYY-MM-DD.md.
+# Extra flags: make bench BENCH_FLAGS="--scenarios get-100b --cpuprofile /tmp/cpu.pprof"
+bench:
+	GO=$(GO) TOOLS=$(TOOLS) bash bench/run.sh $(BENCH_FLAGS)
+
+bench-quick:
+	GO=$(GO) TOOLS=$(TOOLS) bash bench/run.sh --quick $(BENCH_FLAGS)
+.PHONY: bench-quick
+
+# The native change-feed service (internal/feedrpc), same pinned generators.
+proto: proto-feed
+proto-feed:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH=$(TOOLS):$$PATH protoc -I proto/feed \
+		--go_out=proto/feedpb --go_opt=paths=source_relative \
+		--go-grpc_out=proto/feedpb --go-grpc_opt=paths=source_relative \
+		proto/feed/*.proto
+.PHONY: proto-feed

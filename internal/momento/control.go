@@ -50,6 +50,7 @@ func (c *controlServer) DeleteCache(ctx context.Context, req *pb.DeleteCacheRequ
 	if err := c.s.store.DeleteCache(ctx, req.CacheName); err != nil {
 		return nil, toStatus(ctx, c.s.log, "delete cache", err)
 	}
+	c.s.deleteCacheTopics(req.CacheName)
 	c.s.log.Info("cache deleted", "cache", req.CacheName)
 	return &pb.DeleteCacheResponse{}, nil
 }

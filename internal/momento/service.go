@@ -21,6 +21,7 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	auth  *auth.Service // nil: dev mode, no authentication
+	tp    topics        // topics state, set by EnableTopics (pubsub.go)
 }
 
 // New returns the surface for st.
@@ -38,4 +39,5 @@ func (s *Service) Register(gs *grpc.Server) {
 	pb.RegisterPingServer(gs, pingServer{})
 	pb.RegisterAuthServer(gs, &authServer{s: s})
 	pb.RegisterTokenServer(gs, &tokenServer{s: s})
+	s.registerPubsub(gs)
 }

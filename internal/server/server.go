@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/broker"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
@@ -37,6 +38,7 @@ type Server struct {
 	log    *slog.Logger
 	store  store.Store
 	auth   *auth.Service // nil with auth off
+	broker *broker.Memory
 	grpc   *grpc.Server
 	health *health.Server
 
@@ -57,10 +59,13 @@ func New(cfg Config) (*Server, error) {
 		Logger:     cfg.Logger,
 	})
 	surface := momento.New(s.store, s.log)
+	s.broker = broker.NewMemory(broker.Options{})
+	surface.EnableTopics(s.broker, momento.TopicOptions{})
 	if cfg.Auth {
 		kr, err := auth.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, auth.KeyFileName))
 		if err != nil {
 			s.store.Close()
+			s.broker.Close()
 			return nil, err
 		}
 		s.auth = auth.New(auth.Config{
@@ -123,6 +128,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.health.Shutdown()
+	// Open subscriptions never end by themselves: end them (UNAVAILABLE,
+	// the SDKs resubscribe elsewhere) so that the graceful stop can finish.
+	s.broker.Close()
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()

@@ -18,7 +18,14 @@ import {createRequire} from 'node:module';
 import assert from 'node:assert/strict';
 import {before, after} from 'node:test';
 
-import {CacheClient, Configurations, CredentialProvider, MomentoErrorCode} from '@gomomento/sdk';
+import {
+  CacheClient,
+  Configurations,
+  CredentialProvider,
+  MomentoErrorCode,
+  TopicClient,
+  TopicConfigurations,
+} from '@gomomento/sdk';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SUITE_DIR = path.resolve(here, '..');
@@ -164,6 +171,17 @@ export function makeCacheClient(port, {defaultTtlSeconds = 60} = {}) {
     configuration: Configurations.Laptop.v1(),
     credentialProvider: CredentialProvider.forMomentoLocal({hostname: '127.0.0.1', port}),
     defaultTtlSeconds,
+  });
+}
+
+/**
+ * A TopicClient for a local Setsuna on 127.0.0.1:port, with the SDK's default topics configuration
+ * (whose 5 s request timeout is also the deadline of every subscription's first stream).
+ */
+export function makeTopicClient(port) {
+  return new TopicClient({
+    configuration: TopicConfigurations.Default.latest(),
+    credentialProvider: CredentialProvider.forMomentoLocal({hostname: '127.0.0.1', port}),
   });
 }
 
