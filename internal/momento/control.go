@@ -15,7 +15,6 @@ var (
 		MaxItemSizeKb: store.MaxItemSize / 1024,
 		MaxTtlSeconds: uint64(store.MaxTTL.Seconds()),
 	}
-	advertisedTopicLimits = &pb.TopicLimits{}
 )
 
 type controlServer struct {
@@ -76,10 +75,18 @@ func (c *controlServer) ListCaches(ctx context.Context, _ *pb.ListCachesRequest)
 		resp.Cache = append(resp.Cache, &pb.CacheInfo{
 			CacheName:   info.Name,
 			CacheLimits: advertisedCacheLimits,
-			TopicLimits: advertisedTopicLimits,
+			TopicLimits: c.s.topicLimits(),
 		})
 	}
 	return resp, nil
+}
+
+func (s *Service) topicLimits() *pb.TopicLimits {
+	o := s.tp.topicOpts
+	return &pb.TopicLimits{
+		MaxSubscriptionCount:    uint32(o.MaxSubscriptions),
+		MaxPublishMessageSizeKb: uint32((o.MaxPayloadBytes + 1023) / 1024),
+	}
 }
 
 type pingServer struct {

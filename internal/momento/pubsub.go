@@ -31,6 +31,10 @@ type TopicOptions struct {
 	// HeartbeatInterval between heartbeats of an idle stream; each one also
 	// re-checks that the cache still exists. Default 5s.
 	HeartbeatInterval time.Duration
+	// MaxPayloadBytes and MaxSubscriptions are the broker's limits, which
+	// ListCaches advertises to the SDKs as each cache's topic limits.
+	MaxPayloadBytes  int
+	MaxSubscriptions int
 }
 
 // topics is the Service's topics state.

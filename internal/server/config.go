@@ -28,6 +28,11 @@ type Config struct {
 	MaxMemory int64 `json:"max_memory"`
 	// Partitions is the number of change-log partitions of each new cache.
 	Partitions int `json:"partitions"`
+	// Topic limits (0: the broker's defaults): payload bytes per message,
+	// open subscriptions per cache, messages kept per topic for resume.
+	TopicMaxPayload       int `json:"topic_max_payload"`
+	TopicMaxSubscriptions int `json:"topic_max_subscriptions"`
+	TopicReplayMessages   int `json:"topic_replay_messages"`
 	// ShutdownTimeout bounds the graceful drain of in-flight calls on Stop.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	// Logger receives structured logs. Default: slog.Default().
@@ -70,6 +75,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Partitions < 1 || c.Partitions > maxPartitions {
 		return fmt.Errorf("partitions must be between 1 and %d, got %d", maxPartitions, c.Partitions)
+	}
+	if c.TopicMaxPayload < 0 || c.TopicMaxSubscriptions < 0 || c.TopicReplayMessages < 0 {
+		return errors.New("topic limits must not be negative")
 	}
 	if c.MaxMemory < 0 {
 		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)

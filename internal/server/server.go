@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -59,8 +60,13 @@ func New(cfg Config) (*Server, error) {
 		Logger:     cfg.Logger,
 	})
 	surface := momento.New(s.store, s.log)
-	s.broker = broker.NewMemory(broker.Options{})
-	surface.EnableTopics(s.broker, momento.TopicOptions{})
+	s.broker = broker.NewMemory(broker.Options{
+		MaxPayload:               cfg.TopicMaxPayload,
+		MaxSubscriptionsPerCache: cfg.TopicMaxSubscriptions,
+		MaxMessages:              cfg.TopicReplayMessages,
+	})
+	bl := s.broker.Options()
+	surface.EnableTopics(s.broker, momento.TopicOptions{MaxPayloadBytes: bl.MaxPayload, MaxSubscriptions: bl.MaxSubscriptionsPerCache})
 	if cfg.Auth {
 		kr, err := auth.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, auth.KeyFileName))
 		if err != nil {
@@ -83,6 +89,9 @@ func New(cfg Config) (*Server, error) {
 		// policy (5 min) would answer with GOAWAY too_many_pings.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(math.MaxUint32),
+		// Reused workers keep their grown stacks: the profile showed 16% of
+		// CPU in stack growth with a fresh goroutine per call.
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 		grpc.ChainUnaryInterceptor(s.recoverUnary, surface.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(s.recoverStream, surface.StreamInterceptor),
 	)

@@ -115,3 +115,32 @@ func TestConfigValidation(t *testing.T) {
 	}
 	s.Stop(context.Background())
 }
+
+func TestTopicLimitsAreConfiguredAndAdvertised(t *testing.T) {
+	s := start(t, Config{Listen: "127.0.0.1:0", TopicMaxPayload: 8192, TopicMaxSubscriptions: 7})
+	conn := dial(t, s.Addr())
+	ctl := pb.NewScsControlClient(conn)
+	if _, err := ctl.CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ctl.ListCaches(t.Context(), &pb.ListCachesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := resp.Cache[0].TopicLimits
+	if tl.MaxPublishMessageSizeKb != 8 || tl.MaxSubscriptionCount != 7 {
+		t.Fatalf("topic limits = %+v, want 8 KB and 7 subscriptions", tl)
+	}
+	pub := pb.NewPubsubClient(conn)
+	publish := func(n int) error {
+		_, err := pub.Publish(t.Context(), &pb.PublishRequest{CacheName: "c", Topic: "t",
+			Value: &pb.TopicValue{Kind: &pb.TopicValue_Binary{Binary: make([]byte, n)}}})
+		return err
+	}
+	if err := publish(8192); err != nil {
+		t.Fatalf("publish of 8192 bytes: %v", err)
+	}
+	if err := publish(8193); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("publish of 8193 bytes = %v, want ResourceExhausted", err)
+	}
+}
