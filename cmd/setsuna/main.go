@@ -13,6 +13,7 @@ Usage:
   setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
   setsuna token <command> [args]   issue and revoke API keys offline (see: setsuna token -h)
   setsuna topic <command> [args]   publish to and subscribe to topics (see: setsuna topic -h)
+  setsuna feed <command> [args]    read a cache's change feed (see: setsuna feed -h)
   setsuna dict|list|set|zset <command> [args]   collections (see: setsuna dict -h)
   setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
   setsuna version                  print the version
@@ -39,6 +40,8 @@ func run(args []string) int {
 		return runTopLevelToken(args[1:])
 	case "topic":
 		return runTopic(args[1:])
+	case "feed":
+		return runFeed(args[1:])
 	case "bench":
 		return runBench(args[1:])
 	case "dict", "list", "set", "zset":

@@ -4,6 +4,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/feed"
+	feedpb "github.com/setsuna-io/setsuna/proto/feedpb"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -21,6 +23,25 @@ type rule struct {
 }
 
 func one(k []byte) [][]byte { return [][]byte{k} }
+
+// allItems is the keys of a request that reads a whole cache or a range of
+// it: none, which makes auth.Authorize require a grant on every item.
+func allItems(proto.Message) [][]byte { return nil }
+
+// feedKeys is the item a change-feed read is limited to: its partition
+// key, given as such or as a {"PK":…} range; any other read needs every item.
+func feedKeys(m proto.Message) [][]byte {
+	r := m.(*feedpb.ReadFeedRequest)
+	if r.PartitionKey != "" {
+		return one([]byte(r.PartitionKey))
+	}
+	if rng, err := feed.FromJSON(r.RangeJson); err == nil && r.RangeJson != "" {
+		if pk, ok := rng.IsPartitionKey(); ok {
+			return one([]byte(pk))
+		}
+	}
+	return nil
+}
 
 func cacheRule(a auth.Access, keys func(proto.Message) [][]byte) rule {
 	return rule{access: a, resource: auth.ResourceCache, keys: keys}
@@ -47,6 +68,11 @@ var rules = map[string]rule{
 	"/grpc.health.v1.Health/Check":         {selfAuth: true},
 	"/grpc.health.v1.Health/List":          {selfAuth: true},
 	"/grpc.health.v1.Health/Watch":         {selfAuth: true},
+
+	// The change feed (internal/feedrpc) reads items: a cache read.
+	"/setsuna.feed.v1.Feed/GetFeedRanges": cacheRule(read, allItems),
+	"/setsuna.feed.v1.Feed/ReadFeed":      cacheRule(read, feedKeys),
+	"/setsuna.feed.v1.Feed/TailFeed":      cacheRule(read, feedKeys),
 
 	"/cache_client.pubsub.Pubsub/Publish":   {access: write, resource: auth.ResourceTopic},
 	"/cache_client.pubsub.Pubsub/Subscribe": {access: read, resource: auth.ResourceTopic},

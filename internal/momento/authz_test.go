@@ -24,7 +24,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	feedpb "github.com/setsuna-io/setsuna/proto/feedpb"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -350,4 +352,122 @@ func TestTokenRPCsInDevModeAreRefused(t *testing.T) {
 	wantCode(t, err, codes.FailedPrecondition, "--auth")
 	_, err = pb.NewTokenClient(conn).GenerateDisposableToken(t.Context(), &pb.GenerateDisposableTokenRequest{})
 	wantCode(t, err, codes.FailedPrecondition, "--auth")
+}
+
+// TestFeedRules checks the rows of the change-feed service (internal/feedrpc):
+// every RPC has one, whole-cache reads need a grant on every item, and a
+// partition-key read needs a grant on that key.
+func TestFeedRules(t *testing.T) {
+	dir := t.TempDir()
+	kr, err := auth.LoadOrCreateKeyring(filepath.Join(dir, auth.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	as := auth.New(auth.Config{Keyring: kr, RevokedPath: filepath.Join(dir, auth.RevokedFileName), Logger: quiet})
+	st := memstore.New(memstore.Options{})
+	st.CreateCache(context.Background(), "c")
+	svc := New(st, quiet)
+	svc.EnableAuth(as)
+	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
+	svc.Register(gs)
+	feedrpc.Register(gs, st, quiet)
+	for name, info := range gs.GetServiceInfo() {
+		for _, m := range info.Methods {
+			if _, ok := rules["/"+name+"/"+m.Name]; !ok {
+				full := "/" + name + "/" + m.Name
+				t.Errorf("%s has no authorization rule", full)
+			}
+		}
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gs.Serve(lis)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		gs.Stop()
+		as.Close()
+		st.Close()
+	})
+	fc := feedpb.NewFeedClient(conn)
+	mint := func(perms ...auth.Permission) string {
+		m, err := auth.MintAPIKey(kr, "", auth.MintRequest{Perms: perms}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.JWT
+	}
+	perm := func(role, cache string, key []byte) auth.Permission {
+		return auth.Permission{Resource: auth.ResourceCache, Role: role, Cache: cache, Key: key}
+	}
+	type call struct {
+		name string
+		do   func(ctx context.Context) error
+	}
+	calls := []call{
+		{"ranges", func(ctx context.Context) error {
+			_, err := fc.GetFeedRanges(ctx, &feedpb.GetFeedRangesRequest{})
+			return err
+		}},
+		{"read whole", func(ctx context.Context) error {
+			_, err := fc.ReadFeed(ctx, &feedpb.ReadFeedRequest{})
+			return err
+		}},
+		{"read pk k", func(ctx context.Context) error {
+			_, err := fc.ReadFeed(ctx, &feedpb.ReadFeedRequest{PartitionKey: "k"})
+			return err
+		}},
+		{"read range pk k", func(ctx context.Context) error {
+			_, err := fc.ReadFeed(ctx, &feedpb.ReadFeedRequest{RangeJson: `{"PK":"k"}`})
+			return err
+		}},
+		{"tail pk k", func(ctx context.Context) error {
+			s, err := fc.TailFeed(ctx, &feedpb.ReadFeedRequest{PartitionKey: "k"})
+			if err != nil {
+				return err
+			}
+			_, err = s.Recv()
+			return err
+		}},
+		{"tail whole", func(ctx context.Context) error {
+			s, err := fc.TailFeed(ctx, &feedpb.ReadFeedRequest{})
+			if err != nil {
+				return err
+			}
+			_, err = s.Recv()
+			return err
+		}},
+	}
+	principals := []struct {
+		name  string
+		token string
+		may   []string
+	}{
+		{"cache c read-only", mint(perm(auth.RoleReadOnly, "c", nil)), []string{"ranges", "read whole", "read pk k", "read range pk k", "tail pk k", "tail whole"}},
+		{"cache c write-only", mint(perm(auth.RoleWriteOnly, "c", nil)), nil},
+		{"cache other", mint(perm(auth.RoleReadWrite, "other", nil)), nil},
+		{"key k", mint(perm(auth.RoleReadWrite, "", []byte("k"))), []string{"read pk k", "read range pk k", "tail pk k"}},
+		{"key z", mint(perm(auth.RoleReadWrite, "", []byte("z"))), nil},
+	}
+	for _, p := range principals {
+		for _, c := range calls {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", p.token, "cache", "c")
+			code := status.Code(c.do(ctx))
+			cancel()
+			allowed := false
+			for _, m := range p.may {
+				allowed = allowed || m == c.name
+			}
+			if denied := code == codes.PermissionDenied; allowed == denied || allowed && code != codes.OK {
+				t.Errorf("%s calling %s: %v, want allowed=%v", p.name, c.name, code, allowed)
+			}
+		}
+	}
 }

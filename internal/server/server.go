@@ -24,6 +24,7 @@ import (
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/broker"
+	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainStreamInterceptor(s.recoverStream, surface.StreamInterceptor),
 	)
 	surface.Register(s.grpc)
+	feedrpc.Register(s.grpc, s.store, s.log)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	return s, nil

@@ -24,6 +24,12 @@ var (
 	ErrElementTooLarge = errors.New("store: element size limit exceeded")
 	ErrWrongType       = errors.New("store: operation against an item of another type")
 	ErrOutOfMemory     = errors.New("store: max memory reached and nothing can be evicted")
+	// ErrFeedRetention: an all-versions read starts before the oldest change
+	// the engine still retains (or before a flush of the cache).
+	ErrFeedRetention = errors.New("store: change feed position is outside the retention period")
+	// ErrFeedEpoch: a feed read names an epoch that is not the cache's
+	// current one (the cache was deleted and re-created).
+	ErrFeedEpoch = errors.New("store: change feed position belongs to another epoch of the cache")
 )
 
 // Limits every engine enforces.
@@ -201,6 +207,9 @@ type Store interface {
 	// Collections: see collections.go.
 	Collections
 
+	// Change feed: see the Feed* types.
+	Feed
+
 	Close() error
 }
 
@@ -348,4 +357,159 @@ type Collections interface {
 	// (missing sources are empty) and returns its length; an empty union
 	// deletes key. The destination gets ttl (zero: never expires).
 	SortedSetUnionStore(ctx context.Context, cache string, key []byte, sources []UnionSource, agg Aggregate, ttl time.Duration) (length int, err error)
+}
+
+// The change feed (DESIGN.md, "Change log"). Every committed mutation of an
+// item gets the next LSN of its partition. A partition owns a contiguous
+// effective-partition-key range (package epk), fixed when the cache is
+// created. Two views exist per partition:
+//
+//   - latest version: the live items ordered by the LSN of their last
+//     change. A key changed twice shows once, at its latest LSN; deletes do
+//     not show. Positions never expire while the cache lives.
+//   - all versions and deletes: a bounded log of every change (create,
+//     replace, delete, with the previous image and whether a delete was a
+//     TTL expiry). Reading before its retention is ErrFeedRetention.
+//
+// A position is an LSN: reading "after" LSN n returns changes with LSN > n.
+// Positions are only meaningful within one epoch of a cache.
+
+// FeedMode selects the view of a feed read.
+type FeedMode uint8
+
+const (
+	FeedLatestVersion FeedMode = iota
+	FeedAllVersions
+)
+
+func (m FeedMode) String() string {
+	switch m {
+	case FeedLatestVersion:
+		return "latest_version"
+	case FeedAllVersions:
+		return "all_versions_and_deletes"
+	}
+	return "unknown"
+}
+
+// FeedOp is the operation of one change.
+type FeedOp uint8
+
+const (
+	FeedCreate  FeedOp = iota + 1 // the key held no live item before
+	FeedReplace                   // the key held a live item (of any kind) before
+	FeedDelete                    // explicit delete, eviction, TTL expiry, emptied collection
+)
+
+func (o FeedOp) String() string {
+	switch o {
+	case FeedCreate:
+		return "create"
+	case FeedReplace:
+		return "replace"
+	case FeedDelete:
+		return "delete"
+	}
+	return "unknown"
+}
+
+// FeedStart says where a feed read starts in its partition.
+type FeedStart uint8
+
+const (
+	// FeedFromLSN reads the changes after FeedRead.AfterLSN (0: from the
+	// beginning).
+	FeedFromLSN FeedStart = iota
+	// FeedFromNow reads nothing and returns the partition's current LSN as
+	// the position (a NotModified page).
+	FeedFromNow
+	// FeedFromTime reads from the first change whose commit time is at or
+	// after FeedRead.StartTime.
+	FeedFromTime
+)
+
+// FeedRange is one partition of a cache and the EPK range it owns:
+// [MinEPK, MaxEPK), uppercase hex compared as strings; the ranges of a cache
+// tile "" .. "FF". ID is the partition index in decimal (the Cosmos
+// partition-key-range id).
+type FeedRange struct {
+	ID        string
+	MinEPK    string
+	MaxEPK    string
+	Partition int
+}
+
+// FeedRead is one page read from one partition.
+type FeedRead struct {
+	Partition int
+	// Epoch, when not zero, must be the cache's current epoch, else
+	// ErrFeedEpoch. It is checked atomically with the read.
+	Epoch     uint64
+	Mode      FeedMode
+	Start     FeedStart
+	AfterLSN  uint64    // FeedFromLSN
+	StartTime time.Time // FeedFromTime
+	// PageSizeHint bounds the changes of the page (<= 0: the engine's
+	// default). A batch is never split, so a page may hold more.
+	PageSizeHint int
+	// MinEPK and MaxEPK narrow the read to the items whose EPK is in
+	// [MinEPK, MaxEPK); "" for MaxEPK means no upper bound.
+	MinEPK, MaxEPK string
+	// PartitionKey, when not nil, narrows the read to the item with this
+	// key (it must belong to Partition).
+	PartitionKey []byte
+}
+
+// Change is one entry of a feed page.
+type Change struct {
+	Op         FeedOp // latest-version reads report create or replace
+	LSN        uint64
+	CommitTime time.Time
+	Key        []byte
+	Kind       Kind
+	// Value is the current scalar value (nil for deletes and collections:
+	// a collection's content is read with the collection calls).
+	Value []byte
+	// HasPrevious says whether a live item was replaced or deleted;
+	// PreviousKind and Previous are then its kind and, for a scalar, its
+	// value. Latest-version reads never carry a previous image.
+	HasPrevious  bool
+	PreviousKind Kind
+	Previous     []byte
+	// PreviousLSN is the LSN of the previous image (Cosmos DB's
+	// previousImageLSN), when the engine knows it.
+	PreviousLSN uint64
+	// TTLExpired marks the delete that purged an expired item.
+	TTLExpired bool
+	// BatchEnd is the LSN of the last change of the batch this change
+	// belongs to, or 0 when it is not part of a multi-change batch.
+	BatchEnd uint64
+}
+
+// FeedPage is the result of a feed read.
+type FeedPage struct {
+	Changes []Change
+	// LastLSN is the position to continue from: every change of the
+	// partition up to it (within the read's filter) has been delivered.
+	LastLSN uint64
+	// NotModified is set when the page is empty.
+	NotModified bool
+	Epoch       uint64
+}
+
+// FeedNotifier is implemented by engines that can wake feed readers
+// instead of making them poll.
+type FeedNotifier interface {
+	// FeedNotify returns a channel that is closed at the next change of
+	// the cache (or when it is flushed or deleted). Take it before a read
+	// that may find nothing, then wait on it.
+	FeedNotify(ctx context.Context, cache string) (<-chan struct{}, error)
+}
+
+// Feed is the change-feed part of the Store interface.
+type Feed interface {
+	// FeedRanges returns the partitions of a cache in order.
+	FeedRanges(ctx context.Context, cache string) ([]FeedRange, error)
+	// ReadFeed reads one page of one partition.
+	ReadFeed(ctx context.Context, cache string, r FeedRead) (FeedPage, error)
 }

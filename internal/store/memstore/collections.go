@@ -90,6 +90,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 		var delta int64
 		it := p.items[string(key)]
 		if it != nil && it.expired(now) {
+			p.commit(now, store.FeedDelete, it, image{}, true)
 			delta -= p.remove(it)
 			it = nil
 		}
@@ -105,9 +106,10 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 				return delta, nil
 			}
 			found = true
-			it = &item{key: string(key), kind: kind, coll: c, expires: s.clock.expiry(ttl.TTL, now), lsn: p.nextLSN()}
+			it = &item{key: string(key), kind: kind, coll: c, expires: s.clock.expiry(ttl.TTL, now)}
 			it.access.Store(now)
 			p.insert(it)
+			p.commit(now, store.FeedCreate, it, image{}, false)
 			return delta + it.size(), nil
 		}
 		if it.kind != kind {
@@ -121,7 +123,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 		}
 		it.access.Store(now)
 		if it.coll.(collection).length() == 0 {
-			p.nextLSN() // the deletion is the change
+			p.commit(now, store.FeedDelete, it, image{}, false) // the deletion is the change
 			p.remove(it)
 			return delta - before, nil
 		}
@@ -130,7 +132,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 			changed = true
 		}
 		if changed {
-			it.lsn = p.nextLSN()
+			p.commit(now, store.FeedReplace, it, image{ok: true, kind: kind, lsn: it.lsn}, false)
 		}
 		return delta + it.size() - before, nil
 	})

@@ -265,18 +265,29 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 		if live(it, now) && it.kind != store.KindSortedSet {
 			return 0, wrongType(it)
 		}
+		var prev image
 		if it != nil {
-			if live(it, now) && z.n == 0 {
-				p.nextLSN() // the deletion is the change
+			switch {
+			case !live(it, now):
+				p.commit(now, store.FeedDelete, it, image{}, true)
+			case z.n == 0:
+				p.commit(now, store.FeedDelete, it, image{}, false) // the deletion is the change
+			default:
+				prev = imageOf(it)
 			}
 			delta -= p.remove(it)
 		}
 		if z.n == 0 {
 			return delta, nil
 		}
-		it = &item{key: string(key), kind: store.KindSortedSet, coll: z, expires: s.clock.expiry(ttl, now), lsn: p.nextLSN()}
+		it = &item{key: string(key), kind: store.KindSortedSet, coll: z, expires: s.clock.expiry(ttl, now)}
 		it.access.Store(now)
 		p.insert(it)
+		op := store.FeedCreate
+		if prev.ok {
+			op = store.FeedReplace
+		}
+		p.commit(now, op, it, prev, false)
 		return delta + it.size(), nil
 	})
 	if err != nil {

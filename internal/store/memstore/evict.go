@@ -69,6 +69,9 @@ func (s *Store) evictOne() bool {
 		ok := !p.dead && p.items[it.key] == it
 		var freed int64
 		if ok {
+			// An eviction is a delete; an expired victim is an expiry.
+			now := s.clock.nanos()
+			p.commit(now, store.FeedDelete, it, image{}, it.expired(now))
 			freed = p.remove(it)
 		}
 		p.mu.Unlock()

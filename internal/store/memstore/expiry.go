@@ -3,6 +3,8 @@ package memstore
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // clock measures nanoseconds since the Store was created. With the real
@@ -89,6 +91,7 @@ func (p *partition) sweepOnce(now int64) (freed int64, more bool) {
 		// last item into the freed slot.
 		for j := n - 1; j >= 0; j-- {
 			if it := p.ttl[j]; it.expires <= now {
+				p.commit(now, store.FeedDelete, it, image{}, true)
 				freed += p.remove(it)
 			}
 		}
@@ -97,6 +100,7 @@ func (p *partition) sweepOnce(now int64) (freed int64, more bool) {
 	expired := 0
 	for range sweepSample {
 		if it := p.ttl[rand.IntN(len(p.ttl))]; it.expires <= now {
+			p.commit(now, store.FeedDelete, it, image{}, true)
 			freed += p.remove(it)
 			expired++
 		}

@@ -9,10 +9,13 @@ import (
 
 // ItemOverhead is the bytes accounted per item on top of len(key)+len(value):
 // the item struct (96 B), its map slot (24 B key+pointer, control byte and
-// load-factor slack), its slot in partition.all, and size-class rounding of
-// the key and value allocations. TestItemOverhead measures 140-152 B with
-// exactly-sized allocations; the rest covers rounding.
-const ItemOverhead = 160
+// load-factor slack), its slot in partition.all, its latest-version feed
+// index entry (32 B, up to twice with stale entries and append slack; see
+// feed.go), and size-class rounding of the key and value allocations.
+// TestItemOverhead measured 140-152 B before the feed index, with
+// exactly-sized allocations; the rest covers rounding. The all-versions log
+// is a separate budget (Options.FeedLogRecords, FeedLogBytes).
+const ItemOverhead = 192
 
 type item struct {
 	key   string // shared with the map key
@@ -48,6 +51,7 @@ type partition struct {
 	ttl   []*item // items with an expiry: sampling for active expiry
 	lsn   uint64  // last LSN handed out
 	dead  bool    // the cache was deleted
+	feed  feedState
 	_     [64]byte
 }
 
@@ -112,6 +116,7 @@ func (p *partition) clear() int64 {
 	}
 	p.items = map[string]*item{}
 	p.all, p.ttl = nil, nil
+	p.flushFeed()
 	return freed
 }
 
@@ -131,14 +136,21 @@ func (p *partition) putScalar(key, value []byte, expires, now int64) int64 {
 	copy(v, value)
 	if it := p.items[string(key)]; it != nil {
 		before := it.size()
+		op, prev := store.FeedCreate, image{}
+		if it.expired(now) {
+			p.commit(now, store.FeedDelete, it, image{}, true) // purged, then reused
+		} else {
+			op, prev = store.FeedReplace, imageOf(it)
+		}
 		it.value, it.coll, it.kind = v, nil, store.KindScalar
 		p.setExpiry(it, expires)
-		it.lsn = p.nextLSN()
+		p.commit(now, op, it, prev, false)
 		it.access.Store(now)
 		return it.size() - before
 	}
-	it := &item{key: string(key), value: v, kind: store.KindScalar, expires: expires, lsn: p.nextLSN()}
+	it := &item{key: string(key), value: v, kind: store.KindScalar, expires: expires}
 	it.access.Store(now)
 	p.insert(it)
+	p.commit(now, store.FeedCreate, it, image{}, false)
 	return it.size()
 }

@@ -45,6 +45,16 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives engine events (default slog.Default()).
 	Logger *slog.Logger
+	// FeedLogRecords and FeedLogBytes bound the all-versions change log of
+	// each partition (defaults DefaultFeedLogRecords, DefaultFeedLogBytes;
+	// a negative FeedLogRecords keeps no log). FeedLogRetention also drops
+	// records older than it (0: no age limit). A partition keeps the log
+	// from its first all-versions read, or from cache creation with
+	// FeedLogAlways. See feed.go.
+	FeedLogAlways    bool
+	FeedLogRecords   int
+	FeedLogBytes     int64
+	FeedLogRetention time.Duration
 }
 
 // Store is the in-memory engine. Create it with New.
@@ -54,6 +64,7 @@ type Store struct {
 	maxItemSize int
 	clock       clock
 	log         *slog.Logger
+	feedCfg     feedConfig
 
 	mu      sync.Mutex // serializes catalog changes; never taken by data ops
 	catalog atomic.Pointer[catalog]
@@ -71,9 +82,10 @@ type catalog struct {
 }
 
 type cache struct {
-	name  string
-	epoch uint64
-	parts []partition
+	name   string
+	epoch  uint64
+	parts  []partition
+	notify atomic.Pointer[chan struct{}] // feed waiters (feed.go)
 }
 
 // epochs are process-wide and seeded by wall time so that a cache deleted
@@ -106,6 +118,7 @@ func New(opts Options) *Store {
 		maxItemSize: opts.MaxItemSize,
 		clock:       newClock(opts.Now),
 		log:         opts.Logger,
+		feedCfg:     newFeedConfig(opts),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 	}
@@ -155,6 +168,7 @@ func (s *Store) CreateCache(_ context.Context, name string) error {
 	c := &cache{name: name, epoch: epochs.Add(1), parts: make([]partition, s.partitions)}
 	for i := range c.parts {
 		c.parts[i].items = map[string]*item{}
+		c.parts[i].initFeed(&s.feedCfg, &c.notify)
 	}
 	next := &catalog{byName: make(map[string]*cache, len(old.byName)+1), list: append(slices.Clip(old.list), c)}
 	for n, oc := range old.byName {

@@ -190,9 +190,24 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 	var delta int64
 	if !dead {
 		now := s.clock.nanos()
-		for _, r := range refs {
-			it := &items[r.idx]
-			delta += c.parts[r.part].putScalar(it.Key, it.Value, s.clock.expiry(it.TTL, now), now)
+		for j := 0; j < len(refs); {
+			k := j + 1
+			for k < len(refs) && refs[k].part == refs[j].part {
+				k++
+			}
+			// Purge expired items first so that the batch's puts are its
+			// only changes: consecutive LSNs, one group in the feed.
+			p := &c.parts[refs[j].part]
+			for _, r := range refs[j:k] {
+				delta += p.purgeExpired(items[r.idx].Key, now)
+			}
+			p.beginBatch(k - j)
+			for _, r := range refs[j:k] {
+				it := &items[r.idx]
+				delta += p.putScalar(it.Key, it.Value, s.clock.expiry(it.TTL, now), now)
+			}
+			p.endBatch()
+			j = k
 		}
 	}
 	for j, r := range refs {
@@ -217,9 +232,8 @@ func (s *Store) Delete(_ context.Context, name string, key []byte) error {
 		if it == nil {
 			return 0, nil
 		}
-		if live(it, now) {
-			p.nextLSN() // a change; an expired item was already gone
-		}
+		// An expired item is purged now: its expiry is the change.
+		p.commit(now, store.FeedDelete, it, image{}, !live(it, now))
 		return -p.remove(it), nil
 	})
 }
@@ -343,8 +357,9 @@ func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store
 			result = store.TTLNotSet
 			return 0, nil
 		}
+		prev := imageOf(it)
 		p.setExpiry(it, exp)
-		it.lsn = p.nextLSN()
+		p.commit(now, store.FeedReplace, it, prev, false)
 		result = store.TTLSet
 		return 0, nil
 	})

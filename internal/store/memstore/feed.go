@@ -1,0 +1,538 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+// The change feed of the memory engine. Every committed change of a
+// partition goes through partition.commit, which
+//
+//   - hands out the next LSN of the partition;
+//   - appends (lsn, item) to the latest-version index, an append-only slice
+//     in LSN order with lazy invalidation: an entry is current iff its
+//     item's lsn still equals the entry's (a later change or a removal
+//     changes item.lsn). When more than half of the slice is stale it is
+//     compacted in place, so its size stays within 2x the live items and a
+//     read binary-searches its start: O(log n + page);
+//   - appends a record to the all-versions log, a ring bounded by record
+//     count, retained bytes and age (feedConfig), with the previous image.
+//     Like Cosmos DB, which keeps all versions only for containers that
+//     enable it, a partition keeps the log only once asked to: the first
+//     all-versions read of a partition (which must start from Now or a
+//     continuation) switches it on, and changes before that are out of
+//     retention. Options.FeedLogAlways keeps it from cache creation. So a
+//     cache nobody reads in all-versions mode pays only for the index.
+//
+// Deletes are changes: explicit deletes, evictions (recorded as deletes with
+// TTLExpired false) and expiries, which are recorded when the expired item
+// is purged (active sweep, or a write or delete that meets it), with
+// TTLExpired true, as Cosmos DB records TTL purges. An expired item is
+// invisible to latest-version reads at once.
+//
+// FlushCache records no per-item change: it empties both views, consumes one
+// LSN, and raises the all-versions retention floor to it, so that an
+// all-versions reader positioned before the flush gets ErrFeedRetention (it
+// must restart from Now, as after a Cosmos container re-creation) instead of
+// silently missing the deletes. Latest-version readers are unaffected (they
+// never see deletes). DeleteCache ends the epoch.
+//
+// Values are never copied: scalar values are immutable once stored, so the
+// index and the log share them with the items. Collections are mutated in
+// place, so their changes carry the kind only, not a snapshot.
+
+// Defaults of the all-versions log, per partition.
+const (
+	DefaultFeedLogRecords = 16 << 10
+	DefaultFeedLogBytes   = 16 << 20
+	// DefaultFeedPageSize is the page size when a read gives no hint.
+	DefaultFeedPageSize = 100
+	// MaxFeedPageSize bounds the hint.
+	MaxFeedPageSize = 10000
+	// feedRecordOverhead is what a log record costs beyond key and values.
+	feedRecordOverhead = 104
+	// minCompact is the index length under which it is never compacted.
+	minCompact = 1024
+)
+
+// feedConfig bounds the all-versions log of each partition.
+type feedConfig struct {
+	always  bool  // log from cache creation, not from the first all-versions read
+	records int   // 0: no log (every all-versions read is out of retention)
+	bytes   int64 // retained bytes
+	age     int64 // nanos; 0: no age limit
+}
+
+func newFeedConfig(o Options) feedConfig {
+	c := feedConfig{always: o.FeedLogAlways, records: o.FeedLogRecords, bytes: o.FeedLogBytes, age: int64(o.FeedLogRetention)}
+	if c.records == 0 {
+		c.records = DefaultFeedLogRecords
+	}
+	if c.records < 0 {
+		c.always, c.records = false, 0
+	}
+	if c.bytes <= 0 {
+		c.bytes = DefaultFeedLogBytes
+	}
+	return c
+}
+
+// image is the state of an item before a change.
+type image struct {
+	ok    bool
+	kind  store.Kind
+	value []byte
+	lsn   uint64
+}
+
+func imageOf(it *item) image { return image{ok: true, kind: it.kind, value: it.value, lsn: it.lsn} }
+
+// idxEntry is one latest-version index entry (32 bytes).
+type idxEntry struct {
+	lsn  uint64
+	at   int64 // commit time, clock nanos
+	it   *item
+	span uint32 // batch end - lsn + 1 for a change of a batch, else 0 (see batchEnd)
+	op   store.FeedOp
+}
+
+// record is one all-versions log entry.
+type record struct {
+	lsn      uint64
+	prevLSN  uint64
+	at       int64
+	key      string
+	value    []byte
+	prev     []byte
+	span     uint32
+	op       store.FeedOp
+	kind     store.Kind
+	prevKind store.Kind
+	hasPrev  bool
+	ttl      bool
+}
+
+func (r *record) size() int64 {
+	return int64(len(r.key)+len(r.value)+len(r.prev)) + feedRecordOverhead
+}
+
+// changeLog is a ring of records in LSN order.
+type changeLog struct {
+	recs  []record
+	head  int // index of the oldest record
+	n     int
+	bytes int64
+	// floor is the highest LSN no longer retained: reads after an LSN below
+	// it are out of retention.
+	floor uint64
+}
+
+func (l *changeLog) at(i int) *record { return &l.recs[(l.head+i)%len(l.recs)] }
+
+func (l *changeLog) dropOldest() {
+	r := l.at(0)
+	l.floor = r.lsn
+	l.bytes -= r.size()
+	*r = record{}
+	l.head = (l.head + 1) % len(l.recs)
+	l.n--
+}
+
+func (l *changeLog) reset(floor uint64) {
+	*l = changeLog{floor: floor}
+}
+
+// push appends r, dropping the oldest records beyond the bounds of cfg.
+func (l *changeLog) push(r record, cfg *feedConfig) {
+	sz := r.size()
+	for l.n > 0 && (l.n >= cfg.records || l.bytes+sz > cfg.bytes || cfg.age > 0 && l.at(0).at < r.at-cfg.age) {
+		l.dropOldest()
+	}
+	if sz > cfg.bytes {
+		l.floor = r.lsn
+		return
+	}
+	if l.n == len(l.recs) {
+		nc := min(max(2*len(l.recs), 64), cfg.records)
+		recs := make([]record, nc)
+		for i := range l.n {
+			recs[i] = *l.at(i)
+		}
+		l.recs, l.head = recs, 0
+	}
+	*l.at(l.n) = r
+	l.n++
+	l.bytes += sz
+}
+
+// search returns the index of the first record with lsn > after.
+func (l *changeLog) search(after uint64) int {
+	return sort.Search(l.n, func(i int) bool { return l.at(i).lsn > after })
+}
+
+// feedState is the change feed of one partition, guarded by partition.mu.
+type feedState struct {
+	cfg      *feedConfig
+	idx      []idxEntry
+	log      changeLog
+	batchEnd uint64 // while a batch commits: the LSN of its last change
+	logOn    bool   // the all-versions log records; before, log.floor is stale
+	notify   *atomic.Pointer[chan struct{}]
+}
+
+// wake closes the cache's notification channel, if a reader waits.
+func (f *feedState) wake() {
+	if f.notify == nil {
+		return
+	}
+	if ch := f.notify.Load(); ch != nil && f.notify.CompareAndSwap(ch, nil) {
+		close(*ch)
+	}
+}
+
+var _ store.FeedNotifier = (*Store)(nil)
+
+// FeedNotify returns a channel closed at the next change of the cache.
+func (s *Store) FeedNotify(_ context.Context, name string) (<-chan struct{}, error) {
+	c, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if ch := c.notify.Load(); ch != nil {
+			return *ch, nil
+		}
+		ch := make(chan struct{})
+		if c.notify.CompareAndSwap(nil, &ch) {
+			return ch, nil
+		}
+	}
+}
+
+// startLog switches the all-versions log on; every change so far is out of
+// its retention.
+func (p *partition) startLog() {
+	p.feed.logOn = true
+	p.feed.log.reset(p.lsn)
+}
+
+// logFloor is the highest LSN the all-versions log no longer retains.
+func (p *partition) logFloor() uint64 {
+	if !p.feed.logOn {
+		return p.lsn
+	}
+	return p.feed.log.floor
+}
+
+// commit records a committed change at now and returns its LSN. For a
+// create or replace, it is the item after the change and prev its image
+// before (replace only); for a delete, it is the removed item, which the
+// caller unlinks (or reuses) afterwards. The index entry of the item's
+// previous change goes stale by it.lsn changing.
+func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttlExpired bool) uint64 {
+	lsn := p.nextLSN()
+	f := &p.feed
+	if f.cfg == nil { // no feed: only benchmarks build such partitions
+		if it.lsn = lsn; op == store.FeedDelete {
+			it.lsn = 0
+		}
+		return lsn
+	}
+	var span uint32
+	if f.batchEnd != 0 {
+		span = uint32(f.batchEnd-lsn) + 1
+	}
+	f.wake()
+	if f.logOn {
+		r := record{lsn: lsn, at: now, key: it.key, span: span, op: op, kind: it.kind, ttl: ttlExpired}
+		if op == store.FeedDelete {
+			r.hasPrev, r.prevKind, r.prev, r.prevLSN = true, it.kind, it.value, it.lsn
+		} else {
+			r.value = it.value
+			r.hasPrev, r.prevKind, r.prev, r.prevLSN = prev.ok, prev.kind, prev.value, prev.lsn
+		}
+		f.log.push(r, f.cfg)
+	}
+	if op == store.FeedDelete {
+		it.lsn = 0
+	} else {
+		it.lsn = lsn
+	}
+	// Compact when at least half the entries are stale (a removed item
+	// stays in p.items until after this call; its entry is already stale).
+	if len(f.idx) >= minCompact && len(f.idx) >= 2*len(p.items) {
+		p.compactIndex()
+	}
+	if op != store.FeedDelete {
+		f.idx = append(f.idx, idxEntry{lsn: lsn, at: now, it: it, span: span, op: op})
+	}
+	return lsn
+}
+
+// compactIndex drops the stale entries of the latest-version index.
+func (p *partition) compactIndex() {
+	f := &p.feed
+	f.idx = slices.DeleteFunc(f.idx, func(e idxEntry) bool { return e.it.lsn != e.lsn })
+	if cap(f.idx) > 4*len(f.idx)+minCompact {
+		f.idx = slices.Clone(f.idx)
+	}
+}
+
+// beginBatch marks the next n commits as one batch.
+func (p *partition) beginBatch(n int) {
+	if n > 1 {
+		p.feed.batchEnd = p.lsn + uint64(n)
+	}
+}
+
+func (p *partition) endBatch() { p.feed.batchEnd = 0 }
+
+// purgeExpired removes the item under key if it has expired, recording the
+// expiry, and returns the change in accounted bytes.
+func (p *partition) purgeExpired(key []byte, now int64) int64 {
+	it := p.items[string(key)]
+	if it == nil || !it.expired(now) {
+		return 0
+	}
+	p.commit(now, store.FeedDelete, it, image{}, true)
+	return -p.remove(it)
+}
+
+// flushFeed empties both views; the flush consumes one LSN and becomes the
+// all-versions retention floor.
+func (p *partition) flushFeed() {
+	p.feed.idx = nil
+	p.feed.log.reset(p.nextLSN())
+	p.feed.wake()
+}
+
+// initFeed prepares the feed of a new partition.
+func (p *partition) initFeed(cfg *feedConfig, notify *atomic.Pointer[chan struct{}]) {
+	p.feed.cfg, p.feed.notify = cfg, notify
+	if cfg.always && cfg.records > 0 {
+		p.startLog()
+	}
+}
+
+// FeedRanges returns the partitions of a cache with their EPK ranges.
+func (s *Store) FeedRanges(_ context.Context, name string) ([]store.FeedRange, error) {
+	c, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	rs := epk.Ranges(len(c.parts))
+	out := make([]store.FeedRange, len(rs))
+	for i, r := range rs {
+		out[i] = store.FeedRange{ID: strconv.Itoa(i), MinEPK: r.Min, MaxEPK: r.Max, Partition: i}
+	}
+	return out, nil
+}
+
+// ReadFeed reads one page of one partition under its read lock.
+func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (store.FeedPage, error) {
+	c, err := s.lookup(name)
+	if err != nil {
+		return store.FeedPage{}, err
+	}
+	if r.Epoch != 0 && r.Epoch != c.epoch {
+		return store.FeedPage{}, fmt.Errorf("memstore: cache %q is at epoch %d, not %d: %w", name, c.epoch, r.Epoch, store.ErrFeedEpoch)
+	}
+	if r.Partition < 0 || r.Partition >= len(c.parts) {
+		return store.FeedPage{}, fmt.Errorf("memstore: partition %d outside [0, %d): %w", r.Partition, len(c.parts), store.ErrInvalidArgument)
+	}
+	if r.Mode > store.FeedAllVersions || r.Start > store.FeedFromTime {
+		return store.FeedPage{}, fmt.Errorf("memstore: feed mode %d / start %d: %w", r.Mode, r.Start, store.ErrInvalidArgument)
+	}
+	if r.PartitionKey != nil && epk.PartitionOfKey(r.PartitionKey, len(c.parts)) != r.Partition {
+		return store.FeedPage{}, fmt.Errorf("memstore: partition key is not in partition %d: %w", r.Partition, store.ErrInvalidArgument)
+	}
+	size := r.PageSizeHint
+	if size <= 0 {
+		size = DefaultFeedPageSize
+	}
+	size = min(size, MaxFeedPageSize)
+	p := &c.parts[r.Partition]
+	p.mu.RLock()
+	if r.Mode == store.FeedAllVersions && !p.feed.logOn && s.feedCfg.records > 0 {
+		// The first all-versions read of the partition switches its log on.
+		p.mu.RUnlock()
+		p.mu.Lock()
+		if !p.feed.logOn && !p.dead {
+			p.startLog()
+		}
+		p.mu.Unlock()
+		p.mu.RLock()
+	}
+	defer p.mu.RUnlock()
+	if p.dead {
+		return store.FeedPage{}, errNoCache(name)
+	}
+	page := store.FeedPage{Epoch: c.epoch}
+	now := s.clock.nanos()
+	after := r.AfterLSN
+	switch r.Start {
+	case store.FeedFromNow:
+		page.LastLSN, page.NotModified = p.lsn, true
+		return page, nil
+	case store.FeedFromTime:
+		after, err = p.lsnAt(r.Mode, int64(r.StartTime.Sub(s.clock.base)))
+		if err != nil {
+			return store.FeedPage{}, err
+		}
+	}
+	if after > p.lsn {
+		return store.FeedPage{}, fmt.Errorf("memstore: feed position %d is after the current LSN %d of partition %d: %w", after, p.lsn, r.Partition, store.ErrInvalidArgument)
+	}
+	f := filter{key: r.PartitionKey, min: r.MinEPK, max: r.MaxEPK}
+	if r.Mode == store.FeedLatestVersion {
+		page.Changes, page.LastLSN = p.readLatest(after, size, now, &f, &s.clock)
+	} else {
+		page.Changes, page.LastLSN, err = p.readAll(after, size, &f, &s.clock)
+		if err != nil {
+			return store.FeedPage{}, err
+		}
+	}
+	page.NotModified = len(page.Changes) == 0
+	return page, nil
+}
+
+// lsnAt returns the position before the first change committed at or after
+// t (clock nanos).
+func (p *partition) lsnAt(mode store.FeedMode, t int64) (uint64, error) {
+	if mode == store.FeedLatestVersion {
+		idx := p.feed.idx
+		if j := sort.Search(len(idx), func(i int) bool { return idx[i].at >= t }); j < len(idx) {
+			return idx[j].lsn - 1, nil
+		}
+		return p.lsn, nil
+	}
+	l := &p.feed.log
+	j := sort.Search(l.n, func(i int) bool { return l.at(i).at >= t })
+	if floor := p.logFloor(); j == 0 && floor > 0 {
+		return 0, fmt.Errorf("memstore: changes up to LSN %d are no longer retained: %w", floor, store.ErrFeedRetention)
+	}
+	if j < l.n {
+		return l.at(j).lsn - 1, nil
+	}
+	return p.lsn, nil
+}
+
+// keyBytes shares the bytes of an item key with a change without copying:
+// keys are immutable and callers must not modify returned slices (Store).
+func keyBytes(k string) []byte { return unsafe.Slice(unsafe.StringData(k), len(k)) }
+
+// filter narrows a read to one key or an EPK range.
+type filter struct {
+	key      []byte
+	min, max string
+}
+
+func (f *filter) match(key string) bool {
+	if f.key != nil {
+		return key == string(f.key)
+	}
+	if f.min == "" && f.max == "" {
+		return true
+	}
+	h := epkHex(key)
+	return string(h[:]) >= f.min && (f.max == "" || string(h[:]) < f.max)
+}
+
+// epkHex is epk.V2Bytes(key).String() without allocating.
+func epkHex(key string) [32]byte {
+	const digits = "0123456789ABCDEF"
+	e := epk.V2Bytes([]byte(key))
+	var out [32]byte
+	for i, b := range e {
+		out[2*i], out[2*i+1] = digits[b>>4], digits[b&0x0F]
+	}
+	return out
+}
+
+// batchEnd is the LSN of the last change of the batch of the change at lsn,
+// or 0 when it is not part of a batch.
+func batchEnd(lsn uint64, span uint32) uint64 {
+	if span == 0 {
+		return 0
+	}
+	return lsn + uint64(span) - 1
+}
+
+// pageFull reports whether a page of n changes may stop before the change
+// at lsn: it is full and lsn is past the batch of the last change taken.
+func pageFull(n, size int, lsn, batchEnd uint64) bool { return n >= size && lsn > batchEnd }
+
+func (p *partition) readLatest(after uint64, size int, now int64, f *filter, c *clock) ([]store.Change, uint64) {
+	if f.key != nil {
+		// One key: its item is the whole answer.
+		it := p.items[string(f.key)]
+		if it == nil || it.lsn <= after || it.expired(now) {
+			return nil, p.lsn
+		}
+		i := sort.Search(len(p.feed.idx), func(i int) bool { return p.feed.idx[i].lsn >= it.lsn })
+		if i == len(p.feed.idx) || p.feed.idx[i].lsn != it.lsn {
+			return nil, p.lsn // not indexed (written around the feed)
+		}
+		return []store.Change{latestChange(&p.feed.idx[i], c)}, p.lsn
+	}
+	idx := p.feed.idx
+	i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn > after })
+	var out []store.Change
+	var end uint64
+	for ; i < len(idx); i++ {
+		e := &idx[i]
+		if pageFull(len(out), size, e.lsn, end) {
+			return out, e.lsn - 1
+		}
+		if e.it.lsn != e.lsn || e.it.expired(now) || !f.match(e.it.key) {
+			continue
+		}
+		if out == nil {
+			out = make([]store.Change, 0, min(size, len(idx)-i))
+		}
+		out = append(out, latestChange(e, c))
+		end = batchEnd(e.lsn, e.span)
+	}
+	return out, p.lsn
+}
+
+func latestChange(e *idxEntry, c *clock) store.Change {
+	return store.Change{
+		Op: e.op, LSN: e.lsn, CommitTime: c.time(e.at), Key: keyBytes(e.it.key), Kind: e.it.kind, Value: e.it.value,
+		BatchEnd: batchEnd(e.lsn, e.span),
+	}
+}
+
+func (p *partition) readAll(after uint64, size int, f *filter, c *clock) ([]store.Change, uint64, error) {
+	l := &p.feed.log
+	if floor := p.logFloor(); after < floor {
+		return nil, 0, fmt.Errorf("memstore: all-versions changes up to LSN %d are not retained (position %d): %w", floor, after, store.ErrFeedRetention)
+	}
+	var out []store.Change
+	var end uint64
+	for i := l.search(after); i < l.n; i++ {
+		r := l.at(i)
+		if pageFull(len(out), size, r.lsn, end) {
+			return out, r.lsn - 1, nil
+		}
+		if !f.match(r.key) {
+			continue
+		}
+		ch := store.Change{
+			Op: r.op, LSN: r.lsn, CommitTime: c.time(r.at), Key: keyBytes(r.key), Kind: r.kind, Value: r.value,
+			HasPrevious: r.hasPrev, PreviousKind: r.prevKind, Previous: r.prev, PreviousLSN: r.prevLSN, TTLExpired: r.ttl,
+			BatchEnd: batchEnd(r.lsn, r.span),
+		}
+		out = append(out, ch)
+		end = ch.BatchEnd
+	}
+	return out, p.lsn, nil
+}
