@@ -158,7 +158,7 @@ func selectScenarios(want []string, quick bool) ([]*Scenario, error) {
 // goalSection lists every goal verdict the scenarios produced.
 func goalSection(tables []*Table) string {
 	var b strings.Builder
-	b.WriteString("## Goals (issue 7)\n\n")
+	b.WriteString("## Goals (issues 5, 6 and 7)\n\n")
 	n := 0
 	for _, t := range tables {
 		for _, g := range t.Goals {
