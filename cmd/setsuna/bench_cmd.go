@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/bench/harness"
-	"github.com/setsuna-io/setsuna/internal/server"
 )
 
 const benchUsage = `Usage: setsuna bench [flags]
@@ -150,62 +147,6 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// benchServe is "setsuna serve" with CPU and heap profiles, for the
-// harness's --cpuprofile/--memprofile (serve has no profiling flags).
-func benchServe(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench _serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, logLevel, logFormat := serveFlags(fs)
-	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
-	memprofile := fs.String("memprofile", "", "heap profile file, written at shutdown")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	logger, err := newLogger(stderr, *logLevel, *logFormat)
-	if err != nil {
-		fmt.Fprintf(stderr, "setsuna bench _serve: %v\n", err)
-		return 2
-	}
-	cfg.Logger = logger
-	srv, err := server.New(*cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "setsuna bench _serve: %v\n", err)
-		return 2
-	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			fmt.Fprintf(stderr, "setsuna bench _serve: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "setsuna bench _serve: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := srv.Start(); err != nil {
-		fmt.Fprintf(stderr, "setsuna bench _serve: %v\n", err)
-		return 1
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	<-sigs
-	signal.Stop(sigs)
-	if *memprofile != "" {
-		runtime.GC()
-		if f, err := os.Create(*memprofile); err == nil {
-			_ = pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
-		}
-	}
-	if err := srv.Stop(context.Background()); err != nil {
-		logger.Error("shutdown", "err", err)
-		return 1
-	}
-	return 0
-}
+// benchServe is the server the harness starts: "setsuna serve", kept under
+// this name so that older harness binaries keep working.
+func benchServe(args []string, stderr io.Writer) int { return serve(args, stderr, nil) }

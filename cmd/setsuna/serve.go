@@ -10,16 +10,32 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
 
+	"github.com/setsuna-io/setsuna/internal/gctune"
 	"github.com/setsuna-io/setsuna/internal/server"
 )
 
-// serveFlags declares the serve flags on fs and returns the config they fill.
-func serveFlags(fs *flag.FlagSet) (cfg *server.Config, logLevel, logFormat *string) {
-	cfg = &server.Config{}
+// serveOptions is what the serve flags fill: the server's config and the
+// process settings around it.
+type serveOptions struct {
+	cfg       *server.Config
+	logLevel  string
+	logFormat string
+	gcPercent int
+	// Profiles of the whole run, for bench/ (see bench/README.md).
+	cpuProfile, memProfile string
+}
+
+// serveFlags declares the serve flags on fs and returns what they fill.
+func serveFlags(fs *flag.FlagSet) *serveOptions {
+	o := &serveOptions{cfg: &server.Config{}}
+	cfg := o.cfg
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
@@ -31,11 +47,14 @@ func serveFlags(fs *flag.FlagSet) (cfg *server.Config, logLevel, logFormat *stri
 	fs.IntVar(&cfg.TopicMaxSubscriptions, "topic-max-subscriptions", 0, "open topic subscriptions per cache (0: 10000)")
 	fs.IntVar(&cfg.TopicReplayMessages, "topic-replay-messages", 0, "messages kept per topic for resuming subscribers (0: 4096)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long SIGTERM waits for in-flight calls")
-	logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logFormat = fs.String("log-format", "text", "log format: text or json")
+	fs.IntVar(&o.gcPercent, "gc-percent", 0, "fixed Go GC target (GOGC); 0 tunes it to the live heap: 100 for small heaps down to 25 for large ones (the GOGC environment variable wins when set)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap (allocs) profile to this file at shutdown")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	// Read by loadServeConfig before the other flags; declared so -h lists it.
 	fs.String("config", "", "JSON file of flag values, e.g. {\"listen\": \"127.0.0.1:8080\", \"max-memory\": \"1GiB\"}")
-	return cfg, logLevel, logFormat
+	return o
 }
 
 const serveUsage = `Usage: setsuna serve [flags]
@@ -60,7 +79,8 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	cfg, logLevel, logFormat := serveFlags(fs)
+	o := serveFlags(fs)
+	cfg := o.cfg
 	if err := loadServeConfig(fs, args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -68,16 +88,25 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
 		return 2
 	}
-	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
 		return 2
 	}
 	cfg.Logger = logger
+	defer tuneGC(logger, o.gcPercent, cfg.MaxMemory)()
 	srv, err := server.New(*cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
 		return 2
+	}
+	if o.cpuProfile != "" {
+		stopCPU, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+			return 1
+		}
+		defer stopCPU()
 	}
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
@@ -91,6 +120,11 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		logger.Info("shutting down", "signal", sig.String())
 	case <-stop:
 		logger.Info("shutting down")
+	}
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			logger.Error("heap profile", "err", err)
+		}
 	}
 	if err := srv.Stop(context.Background()); err != nil {
 		logger.Error("shutdown", "err", err)
@@ -179,4 +213,53 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("invalid log format %q: use text or json", format)
+}
+
+// tuneGC applies --gc-percent, or starts the tuner, unless GOGC is set; with
+// --max-memory it also sets a soft memory limit above it, so the collector
+// works harder before the process outgrows the bound that eviction keeps the
+// data under. It returns a func that stops the tuner.
+func tuneGC(log *slog.Logger, gcPercent int, maxMemory int64) (stop func()) {
+	stop = func() {}
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		if gcPercent > 0 {
+			debug.SetGCPercent(gcPercent)
+			log.Debug("gc target set", "gc_percent", gcPercent)
+		} else {
+			done := make(chan struct{})
+			gctune.Start(done)
+			stop = func() { close(done) }
+		}
+	}
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && maxMemory > 0 {
+		limit := maxMemory + maxMemory/4 + 64<<20
+		debug.SetMemoryLimit(limit)
+		log.Debug("gc memory limit set", "bytes", limit)
+	}
+	return stop
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot start CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+func writeHeapProfile(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot create heap profile: %w", err)
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }

@@ -52,7 +52,7 @@ func TestLoadServeConfigPrecedence(t *testing.T) {
 	f := func(args []string, env map[string]string, wantListen string, wantMem int64, wantParts int) {
 		t.Helper()
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		cfg, _, _ := serveFlags(fs)
+		cfg := serveFlags(fs).cfg
 		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 		if err := loadServeConfig(fs, args, lookup); err != nil {
 			t.Fatalf("loadServeConfig(%v, %v): %v", args, env, err)
