@@ -131,7 +131,11 @@ func runFeed(e *Env) (*Table, error) {
 	}
 	parRate := float64(total) / time.Since(start).Seconds()
 
-	visible, err := writeToVisible(ctx, kv, fc, e.Duration())
+	polled, err := writeToVisible(ctx, kv, fc, e.Duration(), false)
+	if err != nil {
+		return nil, err
+	}
+	tailed, err := writeToVisible(ctx, kv, fc, e.Duration(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -141,21 +145,27 @@ func runFeed(e *Env) (*Table, error) {
 		[]string{fmt.Sprintf("write: %d changes, SetBatch of %d, %d writers", n, batchSize, feedWriters), fmtRate(writeRate) + " changes/s", "1.00×"},
 		[]string{"read: 1 reader, whole cache, pages of 1000", fmtRate(oneRate) + " changes/s", fmt.Sprintf("**%.2f×**", oneRate/writeRate)},
 		[]string{fmt.Sprintf("read: %d range readers in parallel", len(ranges)), fmtRate(parRate) + " changes/s", fmt.Sprintf("**%.2f×**", parRate/writeRate)},
-		[]string{fmt.Sprintf("write-to-visible at %d writes/s: p50 / p99 / max", feedVisibleRate),
-			fmt.Sprintf("%s / %s / %s (%d samples)", fmtDur(visible.QuantileDuration(0.5)), fmtDur(visible.QuantileDuration(0.99)), fmtDur(time.Duration(visible.Max())), visible.Count()), ""},
+		visibleRow("polling ReadNext", polled),
+		visibleRow("TailFeed stream", tailed),
 	)
 	best := max(oneRate, parRate)
-	p99 := visible.QuantileDuration(0.99)
+	p99 := min(polled.QuantileDuration(0.99), tailed.QuantileDuration(0.99))
 	t.Goals = append(t.Goals,
 		Goal{Name: "feed read ≥ 5× write rate", Met: best >= 5*writeRate, Detail: fmt.Sprintf("best read rate %.2f× the write rate (goal ≥ 5×)", best/writeRate)},
-		Goal{Name: "feed write-to-visible p99 < 1 ms", Met: p99 < time.Millisecond, Detail: fmt.Sprintf("p99 %s (goal < 1 ms), measured through the server with a polling reader", fmtDur(p99))},
+		Goal{Name: "feed write-to-visible p99 < 1 ms", Met: p99 < time.Millisecond, Detail: fmt.Sprintf("p99 %s (goal < 1 ms): polling reader %s, TailFeed stream %s", fmtDur(p99), fmtDur(polled.QuantileDuration(0.99)), fmtDur(tailed.QuantileDuration(0.99)))},
 	)
-	t.AddNote("All through the server binary and the Go client (gRPC over loopback); the generator and the server are pinned to one CPU each as in the other scenarios. Write-to-visible: a writer sets one key at a steady rate with its send time as the value; a reader polls ReadNext from Now and records arrival minus send time. NotModified pages are retried at once (no sleep), so the latency includes one poll round trip.")
+	t.AddNote("All through the server binary and the Go client (gRPC over loopback); the generator and the server are pinned to one CPU each as in the other scenarios. Write-to-visible: a writer sets one key at a steady rate with its send time as the value; a reader from Now records arrival minus send time, once polling ReadNext (NotModified pages are retried at once, so the latency includes a poll round trip) and once on the server-pushed TailFeed stream.")
 	return t, nil
 }
 
-// writeToVisible measures how long a write takes to appear in the feed.
-func writeToVisible(ctx context.Context, kv *drivers.Setsuna, fc *client.FeedClient, d time.Duration) (*hist.Histogram, error) {
+func visibleRow(how string, h *hist.Histogram) []string {
+	return []string{fmt.Sprintf("write-to-visible at %d writes/s, %s: p50 / p99 / max", feedVisibleRate, how),
+		fmt.Sprintf("%s / %s / %s (%d samples)", fmtDur(h.QuantileDuration(0.5)), fmtDur(h.QuantileDuration(0.99)), fmtDur(time.Duration(h.Max())), h.Count()), ""}
+}
+
+// writeToVisible measures how long a write takes to appear in the feed, read
+// by polling ReadNext or from the TailFeed stream.
+func writeToVisible(ctx context.Context, kv *drivers.Setsuna, fc *client.FeedClient, d time.Duration, tail bool) (*hist.Histogram, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h := hist.New()
@@ -183,6 +193,27 @@ func writeToVisible(ctx context.Context, kv *drivers.Setsuna, fc *client.FeedCli
 			}
 		}
 	}()
+	record := func(page *client.FeedResponse) {
+		now := time.Now().UnixNano()
+		for _, item := range page.Items {
+			if v := item.Current; v != nil && len(v.Value) == 8 {
+				h.Record(now - int64(binary.BigEndian.Uint64(v.Value)))
+			}
+		}
+	}
+	if tail {
+		tailCtx, stopTail := context.WithCancel(ctx)
+		tailErr := make(chan error, 1)
+		go func() {
+			tailErr <- it.Tail(tailCtx, func(page *client.FeedResponse) error { record(page); return nil })
+		}()
+		err := <-done
+		stopTail()
+		if terr := <-tailErr; terr != nil && tailCtx.Err() == nil {
+			return nil, terr
+		}
+		return h, err
+	}
 	for {
 		select {
 		case err := <-done:
@@ -193,11 +224,6 @@ func writeToVisible(ctx context.Context, kv *drivers.Setsuna, fc *client.FeedCli
 		if err != nil {
 			return nil, err
 		}
-		now := time.Now().UnixNano()
-		for _, item := range page.Items {
-			if v := item.Current; v != nil && len(v.Value) == 8 {
-				h.Record(now - int64(binary.BigEndian.Uint64(v.Value)))
-			}
-		}
+		record(page)
 	}
 }
