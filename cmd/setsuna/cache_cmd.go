@@ -108,14 +108,7 @@ func runCacheIO(args []string, stdout, stderr io.Writer) int {
 
 	fs := flag.NewFlagSet("setsuna cache "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	defAddr := os.Getenv(envAddr)
-	if defAddr == "" {
-		defAddr = client.DefaultAddress
-	}
-	addr := fs.String("addr", defAddr, "server address ($"+envAddr+")")
-	// The token's default is not shown in -h output: it is a secret.
-	token := fs.String("token", "", "token sent as authorization (default $"+envToken+")")
-	timeout := fs.Duration("timeout", client.DefaultTimeout, "deadline of the call")
+	conn := addConnFlags(fs, "deadline of the call")
 	var ttl *time.Duration
 	if cmd.ttl {
 		ttl = fs.Duration("ttl", client.DefaultTTL, "TTL of the item")
@@ -142,12 +135,12 @@ func runCacheIO(args []string, stdout, stderr io.Writer) int {
 		commandUsage(stderr)
 		return exitUsage
 	}
-	if *timeout <= 0 {
-		fmt.Fprintf(stderr, "setsuna: --timeout must be positive, got %v\n", *timeout)
+	if *conn.timeout <= 0 {
+		fmt.Fprintf(stderr, "setsuna: --timeout must be positive, got %v\n", *conn.timeout)
 		return exitUsage
 	}
 
-	cc := &cacheCall{addr: *addr, args: pos, stdout: stdout, stderr: stderr}
+	cc := &cacheCall{addr: *conn.addr, args: pos, stdout: stdout, stderr: stderr}
 	if ttl != nil {
 		if *ttl <= 0 {
 			fmt.Fprintf(stderr, "setsuna: --ttl must be positive, got %v\n", *ttl)
@@ -155,10 +148,7 @@ func runCacheIO(args []string, stdout, stderr io.Writer) int {
 		}
 		cc.ttl = *ttl
 	}
-	if *token == "" {
-		*token = os.Getenv(envToken)
-	}
-	c, err := client.NewCacheClient(client.Config{Address: *addr, Token: *token, Timeout: *timeout})
+	c, err := client.NewCacheClient(conn.config())
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage
@@ -407,4 +397,32 @@ func cacheTTL(ctx context.Context, cc *cacheCall) int {
 	}
 	fmt.Fprintf(cc.stderr, "setsuna: cannot get ttl: unexpected response %T\n", resp)
 	return exitFailure
+}
+
+// connFlags are the connection flags every client subcommand shares.
+type connFlags struct {
+	addr, token *string
+	timeout     *time.Duration
+}
+
+func addConnFlags(fs *flag.FlagSet, timeoutHelp string) connFlags {
+	defAddr := os.Getenv(envAddr)
+	if defAddr == "" {
+		defAddr = client.DefaultAddress
+	}
+	return connFlags{
+		addr: fs.String("addr", defAddr, "server address ($"+envAddr+")"),
+		// The token's default is not shown in -h output: it is a secret.
+		token:   fs.String("token", "", "token sent as authorization (default $"+envToken+")"),
+		timeout: fs.Duration("timeout", client.DefaultTimeout, timeoutHelp),
+	}
+}
+
+// config is the client configuration; the token falls back to $SETSUNA_TOKEN.
+func (c connFlags) config() client.Config {
+	token := *c.token
+	if token == "" {
+		token = os.Getenv(envToken)
+	}
+	return client.Config{Address: *c.addr, Token: token, Timeout: *c.timeout}
 }

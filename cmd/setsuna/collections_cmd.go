@@ -145,13 +145,7 @@ func runCollectionIO(group string, args []string, stdout, stderr io.Writer) int 
 	}
 	fs := flag.NewFlagSet("setsuna "+group+" "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	defAddr := os.Getenv(envAddr)
-	if defAddr == "" {
-		defAddr = client.DefaultAddress
-	}
-	addr := fs.String("addr", defAddr, "server address ($"+envAddr+")")
-	token := fs.String("token", "", "token sent as authorization (default $"+envToken+")")
-	timeout := fs.Duration("timeout", client.DefaultTimeout, "deadline of the call")
+	conn := addConnFlags(fs, "deadline of the call")
 	ttl := fs.Duration("ttl", client.DefaultTTL, "TTL of a collection a write creates")
 	var o collOpts
 	fs.BoolVar(&o.noRefresh, "no-refresh", false, "keep an existing collection's TTL")
@@ -171,20 +165,17 @@ func runCollectionIO(group string, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "setsuna: %s %s takes arguments %s\n", group, name, cmd.args)
 		return exitUsage
 	}
-	if *timeout <= 0 || *ttl <= 0 {
+	if *conn.timeout <= 0 || *ttl <= 0 {
 		fmt.Fprintf(stderr, "setsuna: --timeout and --ttl must be positive\n")
 		return exitUsage
 	}
-	if *token == "" {
-		*token = os.Getenv(envToken)
-	}
-	c, err := client.NewCacheClient(client.Config{Address: *addr, Token: *token, Timeout: *timeout})
+	c, err := client.NewCacheClient(conn.config())
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage
 	}
 	defer c.Close()
-	cc := &collCall{cacheCall: &cacheCall{client: c, addr: *addr, args: pos, ttl: *ttl, stdout: stdout, stderr: stderr}, collOpts: o}
+	cc := &collCall{cacheCall: &cacheCall{client: c, addr: *conn.addr, args: pos, ttl: *ttl, stdout: stdout, stderr: stderr}, collOpts: o}
 	return cmd.run(context.Background(), cc)
 }
 

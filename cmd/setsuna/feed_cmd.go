@@ -70,13 +70,7 @@ func runFeedIO(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fs := flag.NewFlagSet("setsuna feed "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	defAddr := os.Getenv(envAddr)
-	if defAddr == "" {
-		defAddr = client.DefaultAddress
-	}
-	addr := fs.String("addr", defAddr, "server address")
-	token := fs.String("token", "", "token sent as authorization")
-	timeout := fs.Duration("timeout", client.DefaultTimeout, "deadline of each call")
+	conn := addConnFlags(fs, "deadline of each call")
 	from := fs.String("from", "now", "start")
 	rangeJSON := fs.String("range", "", "FeedRange JSON")
 	key := fs.String("key", "", "partition key")
@@ -96,20 +90,17 @@ func runFeedIO(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "setsuna: feed %s takes one argument, <cache>\n", name)
 		return exitUsage
 	}
-	if *timeout <= 0 || *poll <= 0 || *pageSize < 0 {
+	if *conn.timeout <= 0 || *poll <= 0 || *pageSize < 0 {
 		fmt.Fprintln(stderr, "setsuna: --timeout and --poll must be positive, --page-size not negative")
 		return exitUsage
 	}
-	if *token == "" {
-		*token = os.Getenv(envToken)
-	}
-	fc, err := client.NewFeedClient(client.Config{Address: *addr, Token: *token, Timeout: *timeout})
+	fc, err := client.NewFeedClient(conn.config())
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage
 	}
 	defer fc.Close()
-	cc := &cacheCall{addr: *addr, args: pos, stdout: stdout, stderr: stderr}
+	cc := &cacheCall{addr: *conn.addr, args: pos, stdout: stdout, stderr: stderr}
 	cache := pos[0]
 	if name == "ranges" {
 		ranges, err := fc.GetFeedRanges(ctx, cache)

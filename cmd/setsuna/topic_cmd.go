@@ -61,13 +61,7 @@ func runTopicIO(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 	fs := flag.NewFlagSet("setsuna topic "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	defAddr := os.Getenv(envAddr)
-	if defAddr == "" {
-		defAddr = client.DefaultAddress
-	}
-	addr := fs.String("addr", defAddr, "server address ($"+envAddr+")")
-	token := fs.String("token", "", "token sent as authorization (default $"+envToken+")")
-	timeout := fs.Duration("timeout", client.DefaultTimeout, "deadline of publish and of the subscription's start")
+	conn := addConnFlags(fs, "deadline of publish and of the subscription's start")
 	pos, err := parseInterspersed(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, topicUsage)
@@ -85,20 +79,17 @@ func runTopicIO(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "setsuna: topic %s takes arguments %s\n", name, synopsis)
 		return exitUsage
 	}
-	if *timeout <= 0 {
-		fmt.Fprintf(stderr, "setsuna: --timeout must be positive, got %v\n", *timeout)
+	if *conn.timeout <= 0 {
+		fmt.Fprintf(stderr, "setsuna: --timeout must be positive, got %v\n", *conn.timeout)
 		return exitUsage
 	}
-	if *token == "" {
-		*token = os.Getenv(envToken)
-	}
-	tc, err := client.NewTopicClient(client.Config{Address: *addr, Token: *token, Timeout: *timeout})
+	tc, err := client.NewTopicClient(conn.config())
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage
 	}
 	defer tc.Close()
-	cc := &cacheCall{addr: *addr, args: pos, stdout: stdout, stderr: stderr}
+	cc := &cacheCall{addr: *conn.addr, args: pos, stdout: stdout, stderr: stderr}
 	if name == "publish" {
 		return topicPublish(ctx, tc, cc)
 	}
