@@ -164,6 +164,7 @@ func newAuthHarness(t *testing.T) *matrixEnv {
 	svc.EnableAuth(as)
 	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
 	svc.Register(gs)
+	feedrpc.Register(gs, st, quiet)
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -358,51 +359,22 @@ func TestTokenRPCsInDevModeAreRefused(t *testing.T) {
 // every RPC has one, whole-cache reads need a grant on every item, and a
 // partition-key read needs a grant on that key.
 func TestFeedRules(t *testing.T) {
-	dir := t.TempDir()
-	kr, err := auth.LoadOrCreateKeyring(filepath.Join(dir, auth.KeyFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	as := auth.New(auth.Config{Keyring: kr, RevokedPath: filepath.Join(dir, auth.RevokedFileName), Logger: quiet})
-	st := memstore.New(memstore.Options{})
-	st.CreateCache(context.Background(), "c")
-	svc := New(st, quiet)
-	svc.EnableAuth(as)
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
-	svc.Register(gs)
-	feedrpc.Register(gs, st, quiet)
-	for name, info := range gs.GetServiceInfo() {
-		for _, m := range info.Methods {
-			if _, ok := rules["/"+name+"/"+m.Name]; !ok {
-				full := "/" + name + "/" + m.Name
-				t.Errorf("%s has no authorization rule", full)
-			}
+	for _, m := range feedpb.Feed_ServiceDesc.Methods {
+		if _, ok := rules["/"+feedpb.Feed_ServiceDesc.ServiceName+"/"+m.MethodName]; !ok {
+			t.Errorf("feed RPC %s has no authorization rule", m.MethodName)
 		}
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
-		as.Close()
-		st.Close()
-	})
-	fc := feedpb.NewFeedClient(conn)
-	mint := func(perms ...auth.Permission) string {
-		m, err := auth.MintAPIKey(kr, "", auth.MintRequest{Perms: perms}, time.Now())
-		if err != nil {
-			t.Fatal(err)
+	for _, m := range feedpb.Feed_ServiceDesc.Streams {
+		if _, ok := rules["/"+feedpb.Feed_ServiceDesc.ServiceName+"/"+m.StreamName]; !ok {
+			t.Errorf("feed RPC %s has no authorization rule", m.StreamName)
 		}
-		return m.JWT
 	}
+	e := newAuthHarness(t)
+	if code := e.call(t, "/control_client.ScsControl/CreateCache", false, e.mint(t, auth.MintRequest{SuperUser: true})); code != codes.OK {
+		t.Fatalf("create cache as super user: %v", code)
+	}
+	fc := feedpb.NewFeedClient(e.conn)
+	mint := func(perms ...auth.Permission) string { return e.mint(t, auth.MintRequest{Perms: perms}) }
 	perm := func(role, cache string, key []byte) auth.Permission {
 		return auth.Permission{Resource: auth.ResourceCache, Role: role, Cache: cache, Key: key}
 	}
