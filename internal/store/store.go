@@ -1,35 +1,51 @@
-// Package store defines Setsuna's data model and the Store interface that
-// every engine (memory, redis) implements. Surfaces translate their wire
-// protocols into these calls; the semantics live behind this interface and
-// are checked by the shared suite in storetest.
+// Package store defines Setsuna's data model and the engine contracts that
+// every engine (memory, redis) implements: Store (caches, items, collections,
+// the per-partition change log) and TopicLog (topics.go). Services call them;
+// surfaces never do. The semantics are checked by the shared suite in
+// storetest, which every engine runs unchanged.
+//
+// What every engine promises, beyond each method's own contract:
+//
+//   - Errors are *errs.Error values of the errs table (errs.ErrCacheNotFound,
+//     errs.ErrInvalidArgument, ...), wrapped or not; anything else is an
+//     internal error. An engine that cannot reach its data answers
+//     errs.ErrUnavailable (nothing was done). When a mutation may or may not
+//     have been applied (a timeout or a lost connection after the request was
+//     sent), it answers errs.ErrOutcomeUnknown: never success, never a plain
+//     failure. A moved slot, a failover or a timeout is retried inside the
+//     engine only where a retry cannot apply a change twice.
+//   - Contexts: a context that is already done when a call starts fails it
+//     with the context's error and nothing is done (the services check this
+//     before calling, so an in-process engine may ignore ctx). A call that
+//     blocks (network) returns when ctx is done: a read with the context's
+//     error, a mutation with errs.ErrOutcomeUnknown unless the engine knows
+//     that nothing was sent.
+//   - Atomicity: each call is atomic. A multi-key call (SetBatch) is atomic
+//     per partition, never across partitions: a clustered engine keeps each
+//     partition in one slot, and slots live on different servers. Items of
+//     one partition get consecutive LSNs in request order and one BatchEnd.
+//   - Expiry: an expired item is invisible at once (every read checks the
+//     expiry) and is purged later by a sampled sweep or by a write that meets
+//     it; the purge is a delete in the all-versions feed with TTLExpired and
+//     the previous image. The memory engine records it exactly. A Redis
+//     engine records the purges its own sweep makes (it keeps native expiry
+//     a grace period later, only to reclaim memory if the sweep falls
+//     behind): an expiry appears in the feed within that bounded delay, and
+//     one reclaimed natively (sweep far behind) does not appear.
+//   - Eviction (memory bound): the memory engine evicts sampled-LRU items and
+//     records each as a delete (TTLExpired false). Redis's own maxmemory
+//     eviction is invisible to Setsuna; run Redis with maxmemory-policy
+//     noeviction and bound memory with Setsuna's limits.
 package store
 
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"math"
+	"strconv"
 	"time"
-)
 
-// Sentinel errors. Surfaces map them to their protocol's status codes.
-var (
-	ErrCacheNotFound   = errors.New("store: cache not found")
-	ErrCacheExists     = errors.New("store: cache already exists")
-	ErrInvalidName     = errors.New("store: invalid cache name")
-	ErrInvalidArgument = errors.New("store: invalid argument")
-	ErrNotInteger      = errors.New("store: value is not a base-10 64-bit integer")
-	ErrOverflow        = errors.New("store: increment overflows a 64-bit integer")
-	ErrItemTooLarge    = errors.New("store: item size limit exceeded")
-	ErrElementTooLarge = errors.New("store: element size limit exceeded")
-	ErrWrongType       = errors.New("store: operation against an item of another type")
-	ErrOutOfMemory     = errors.New("store: max memory reached and nothing can be evicted")
-	// ErrFeedRetention: an all-versions read starts before the oldest change
-	// the engine still retains (or before a flush of the cache).
-	ErrFeedRetention = errors.New("store: change feed position is outside the retention period")
-	// ErrFeedEpoch: a feed read names an epoch that is not the cache's
-	// current one (the cache was deleted and re-created).
-	ErrFeedEpoch = errors.New("store: change feed position belongs to another epoch of the cache")
+	"github.com/setsuna-io/setsuna/internal/epk"
 )
 
 // Limits every engine enforces.
@@ -70,11 +86,107 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// KeyScheme says how an item's key picks its partition.
+type KeyScheme uint8
+
+const (
+	// KeyPlain: the whole key is the partition key; its EPK is the Cosmos V2
+	// hash of the key as a string (Momento items).
+	KeyPlain KeyScheme = iota
+	// KeyEPKPrefix: a key of the form <EPK as uppercase hex> 0x00 <rest> is
+	// placed by that EPK, so a surface can partition by a partition key of
+	// its own (Cosmos documents, whose EPK depends on the container's hash
+	// version). A key without a valid prefix falls back to KeyPlain.
+	KeyEPKPrefix
+)
+
+// MaxAttrsSize bounds the total bytes of a cache's attributes.
+const MaxAttrsSize = 64 << 10
+
+// CacheConfig is what a new cache is created with.
+type CacheConfig struct {
+	// Partitions of the change log; 0 is the engine's default. Fixed for the
+	// life of the cache.
+	Partitions int
+	KeyScheme  KeyScheme
+	// Attrs are surface metadata kept with the cache for its life (a Cosmos
+	// container's _rid and partition-key definition, ...). Keys are
+	// namespaced by their surface ("cosmos.rid"). Engines store them as
+	// given and never interpret them.
+	Attrs map[string]string
+}
+
 // CacheInfo describes a cache.
 type CacheInfo struct {
 	Name       string
 	Epoch      uint64 // changes when the cache is deleted and re-created
 	Partitions int
+	KeyScheme  KeyScheme
+	Attrs      map[string]string // never nil; do not modify
+}
+
+// EPK is the effective partition key of an item of this cache, as
+// uppercase hex (see KeyScheme).
+func (c *CacheInfo) EPK(key []byte) string { return EPKOf(c.KeyScheme, key) }
+
+// PartitionOf is the partition that holds key in this cache.
+func (c *CacheInfo) PartitionOf(key []byte) int { return PartitionOf(c.KeyScheme, key, c.Partitions) }
+
+// EPKOf is the effective partition key of key under scheme, as uppercase hex.
+func EPKOf(scheme KeyScheme, key []byte) string {
+	if scheme == KeyEPKPrefix {
+		if e, ok := epkPrefix(key); ok {
+			return e
+		}
+	}
+	return epk.V2Bytes(key).String()
+}
+
+// PartitionOf is the partition of key among n under scheme. Engines place
+// items with it, so that every engine partitions alike.
+func PartitionOf(scheme KeyScheme, key []byte, n int) int {
+	if scheme == KeyEPKPrefix {
+		if e, ok := epkPrefix(key); ok {
+			return epk.PartitionOfHex(e, n)
+		}
+	}
+	return epk.PartitionOfKey(key, n)
+}
+
+// epkPrefix returns the EPK prefix of a KeyEPKPrefix key: 2 to 256 uppercase
+// hex digits (an even number) followed by 0x00.
+func epkPrefix(key []byte) (string, bool) {
+	for i, c := range key {
+		switch {
+		case c == 0:
+			if i < 2 || i%2 != 0 {
+				return "", false
+			}
+			return string(key[:i]), true
+		case i >= 256 || !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F'):
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// EPKKey builds a KeyEPKPrefix key from an EPK (uppercase hex) and the rest.
+func EPKKey(epkHex string, rest []byte) []byte {
+	k := make([]byte, 0, len(epkHex)+1+len(rest))
+	k = append(k, epkHex...)
+	k = append(k, 0)
+	return append(k, rest...)
+}
+
+// FeedRanges are the partitions of a cache with the EPK ranges they own:
+// they follow from the partition count alone.
+func FeedRanges(c CacheInfo) []FeedRange {
+	rs := epk.Ranges(c.Partitions)
+	out := make([]FeedRange, len(rs))
+	for i, r := range rs {
+		out[i] = FeedRange{ID: strconv.Itoa(i), MinEPK: r.Min, MaxEPK: r.Max, Partition: i}
+	}
+	return out
 }
 
 // Item is one scalar write of a batch. A zero TTL means the item never expires.
@@ -174,31 +286,50 @@ const (
 // Keys and values are bytes; the engine copies what it keeps, so callers may
 // reuse their buffers. Values returned must not be modified by the caller.
 // A TTL of zero means "never expires"; a negative or over-MaxTTL TTL is
-// ErrInvalidArgument.
+// errs.ErrInvalidArgument. See the package documentation for errors,
+// contexts and atomicity.
 type Store interface {
-	CreateCache(ctx context.Context, name string) error
+	// CreateCache creates an empty cache with a new epoch, larger than any
+	// epoch the name had before. An existing name is errs.ErrCacheExists.
+	CreateCache(ctx context.Context, name string, cfg CacheConfig) (CacheInfo, error)
+	// DeleteCache removes the cache, its items and its change log; the epoch
+	// ends. A missing cache is errs.ErrCacheNotFound.
 	DeleteCache(ctx context.Context, name string) error
 	ListCaches(ctx context.Context) ([]CacheInfo, error)
-	// CacheInfo describes one cache; a missing cache is ErrCacheNotFound.
+	// CacheInfo describes one cache; a missing cache is errs.ErrCacheNotFound.
 	CacheInfo(ctx context.Context, name string) (CacheInfo, error)
 	// FlushCache drops every item of the cache and keeps the cache.
 	FlushCache(ctx context.Context, name string) error
 
 	// Get returns the value of a live scalar item; found is false for a
-	// missing or expired key. A collection under key is ErrWrongType.
+	// missing or expired key. A collection under key is errs.errs.ErrWrongType.
 	Get(ctx context.Context, cache string, key []byte) (value []byte, found bool, err error)
+	// GetBatch is Get of many keys in one engine call (one round trip per
+	// partition at most), in request order. It is not a snapshot across
+	// partitions. A collection under a key is errs.errs.ErrWrongType.
+	GetBatch(ctx context.Context, cache string, keys [][]byte) (values [][]byte, found []bool, err error)
 	Set(ctx context.Context, cache string, key, value []byte, ttl time.Duration) error
-	// SetBatch writes all items atomically; items of one partition get
-	// consecutive LSNs.
+	// SetBatch writes items, atomically per partition (see the package
+	// documentation); an invalid item fails the whole batch before anything
+	// is written. A later duplicate key wins.
 	SetBatch(ctx context.Context, cache string, items []Item) error
 	// SetIf writes the item only when cond holds; stored says whether it did.
 	SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, cond Condition) (stored bool, err error)
 	// Delete removes an item of any kind; a missing key is not an error.
 	Delete(ctx context.Context, cache string, key []byte) error
-	// KeysExist reports, in request order, which keys hold a live item.
+	// DeleteIf removes a scalar item only when cond holds for it (as in
+	// SetIf); deleted says whether it did. A collection under key is
+	// errs.errs.ErrWrongType for value conditions.
+	DeleteIf(ctx context.Context, cache string, key []byte, cond Condition) (deleted bool, err error)
+	// DeleteKind removes the item under key if it is of kind ("delete all
+	// fields / elements" of a collection, in one change); found says whether
+	// there was one. An item of another kind is errs.errs.ErrWrongType.
+	DeleteKind(ctx context.Context, cache string, key []byte, kind Kind) (found bool, err error)
+	// KeysExist reports, in request order, which keys hold a live item, in
+	// one engine call.
 	KeysExist(ctx context.Context, cache string, keys [][]byte) ([]bool, error)
 	// Increment adds amount to a base-10 integer value, creating it (as
-	// amount) when missing. ErrNotInteger / ErrOverflow leave the value as it was.
+	// amount) when missing. errs.ErrNotInteger / errs.ErrOverflow leave the value as it was.
 	Increment(ctx context.Context, cache string, key []byte, amount int64, ttl time.Duration) (int64, error)
 	UpdateTTL(ctx context.Context, cache string, key []byte, mode TTLMode, ttl time.Duration) (TTLResult, error)
 	// Meta returns the kind, expiry and LSN of a live item of any kind.
@@ -210,7 +341,35 @@ type Store interface {
 	// Change feed: see the Feed* types.
 	Feed
 
+	// Records: small system data kept by the engine (see Records).
+	Records
+
 	Close() error
+}
+
+// Record is one entry of Records.
+type Record struct {
+	Key   string
+	Value []byte
+}
+
+// MaxRecordSize bounds a record's value.
+const MaxRecordSize = 1 << 20
+
+// Records are a small namespaced key-value space for what a node must share
+// with the other nodes of its engine besides caches: Cosmos databases,
+// signing keys, revocations, the node registry. Namespaces and keys are
+// 1..255 printable ASCII bytes. They are not part of any cache, have no
+// change feed and no expiry, and are meant for at most thousands of entries
+// per namespace.
+type Records interface {
+	PutRecord(ctx context.Context, ns, key string, value []byte) error
+	// GetRecord returns a record's value; found is false when it is missing.
+	GetRecord(ctx context.Context, ns, key string) (value []byte, found bool, err error)
+	// DeleteRecord removes a record; a missing one is not an error.
+	DeleteRecord(ctx context.Context, ns, key string) error
+	// ListRecords returns the records of ns in key order.
+	ListRecords(ctx context.Context, ns string) ([]Record, error)
 }
 
 // ValidCacheName reports whether name is a usable cache name: 1..255 bytes of
@@ -226,6 +385,9 @@ func ValidCacheName(name string) bool {
 	}
 	return true
 }
+
+// ValidRecordName reports whether s is a usable record namespace or key.
+func ValidRecordName(s string) bool { return ValidCacheName(s) }
 
 // ValidTTL reports whether ttl is acceptable (zero means no expiry).
 func ValidTTL(ttl time.Duration) bool { return ttl >= 0 && ttl <= MaxTTL }
@@ -287,8 +449,8 @@ type UnionSource struct {
 
 // Collections are the operations on dictionaries, sets, lists and sorted
 // sets. They share the key space with scalars: an item of another kind is
-// ErrWrongType, an element (field, value or member) over MaxElementSize is
-// ErrElementTooLarge. A read of a missing or expired collection reports
+// errs.ErrWrongType, an element (field, value or member) over MaxElementSize is
+// errs.ErrElementTooLarge. A read of a missing or expired collection reports
 // found == false. A collection that becomes empty is deleted. Every call
 // that changes a collection is one change with the next LSN of its
 // partition, however many elements it touches.
@@ -300,8 +462,8 @@ type Collections interface {
 	// DictionaryFetch returns every entry, in no particular order.
 	DictionaryFetch(ctx context.Context, cache string, key []byte) (items []FieldValue, found bool, err error)
 	// DictionaryIncrement adds amount to a base-10 int64 field, creating the
-	// dictionary and the field (as amount) when missing. ErrNotInteger and
-	// ErrOverflow leave it as it was.
+	// dictionary and the field (as amount) when missing. errs.ErrNotInteger and
+	// errs.ErrOverflow leave it as it was.
 	DictionaryIncrement(ctx context.Context, cache string, key, field []byte, amount int64, ttl CollectionTTL) (int64, error)
 	// DictionaryDelete removes fields; missing ones are ignored.
 	DictionaryDelete(ctx context.Context, cache string, key []byte, fields [][]byte) error
@@ -369,7 +531,7 @@ type Collections interface {
 //     not show. Positions never expire while the cache lives.
 //   - all versions and deletes: a bounded log of every change (create,
 //     replace, delete, with the previous image and whether a delete was a
-//     TTL expiry). Reading before its retention is ErrFeedRetention.
+//     TTL expiry). Reading before its retention is errs.ErrFeedRetention.
 //
 // A position is an LSN: reading "after" LSN n returns changes with LSN > n.
 // Positions are only meaningful within one epoch of a cache.
@@ -443,7 +605,7 @@ type FeedRange struct {
 type FeedRead struct {
 	Partition int
 	// Epoch, when not zero, must be the cache's current epoch, else
-	// ErrFeedEpoch. It is checked atomically with the read.
+	// errs.ErrFeedEpoch. It is checked atomically with the read.
 	Epoch     uint64
 	Mode      FeedMode
 	Start     FeedStart
@@ -497,19 +659,15 @@ type FeedPage struct {
 	Epoch       uint64
 }
 
-// FeedNotifier is implemented by engines that can wake feed readers
-// instead of making them poll.
-type FeedNotifier interface {
-	// FeedNotify returns a channel that is closed at the next change of
-	// the cache (or when it is flushed or deleted). Take it before a read
-	// that may find nothing, then wait on it.
-	FeedNotify(ctx context.Context, cache string) (<-chan struct{}, error)
-}
-
-// Feed is the change-feed part of the Store interface.
+// Feed is the change-feed part of the Store interface. The partitions of a
+// cache and their ranges follow from CacheInfo (FeedRanges).
 type Feed interface {
-	// FeedRanges returns the partitions of a cache in order.
-	FeedRanges(ctx context.Context, cache string) ([]FeedRange, error)
 	// ReadFeed reads one page of one partition.
 	ReadFeed(ctx context.Context, cache string, r FeedRead) (FeedPage, error)
+	// FeedNotify returns a channel that is closed at the next change of the
+	// cache (or when it is flushed or deleted), to wake a reader that found
+	// nothing. Take it before the read, then wait on it. An engine that
+	// cannot notify may close it after a short interval instead; waiters
+	// then poll.
+	FeedNotify(ctx context.Context, cache string) (<-chan struct{}, error)
 }

@@ -13,7 +13,7 @@ const benchKeys = 1 << 16
 func benchStore(b *testing.B, valueSize int) (*Store, [][]byte, []byte) {
 	s := New(Options{Partitions: 16, ExpirySweepInterval: -1})
 	b.Cleanup(func() { s.Close() })
-	s.CreateCache(ctx, "c")
+	s.CreateCache(ctx, "c", store.CacheConfig{})
 	keys := make([][]byte, benchKeys)
 	value := make([]byte, valueSize)
 	for i := range keys {

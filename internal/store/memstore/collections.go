@@ -2,8 +2,8 @@ package memstore
 
 import (
 	"cmp"
-	"fmt"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -41,7 +41,7 @@ func newCollection(kind store.Kind) collection {
 
 func checkElement(b []byte, what string) error {
 	if len(b) > store.MaxElementSize {
-		return fmt.Errorf("memstore: %s of %d bytes exceeds %d: %w", what, len(b), store.MaxElementSize, store.ErrElementTooLarge)
+		return errs.ErrElementTooLarge.Withf("%s of %d bytes exceeds %d", what, len(b), store.MaxElementSize)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ var benchSizesColl = []int{1e5, 1e6}
 func benchZSet(b *testing.B, n int) (*Store, []byte) {
 	s := New(Options{ExpirySweepInterval: -1})
 	b.Cleanup(func() { s.Close() })
-	s.CreateCache(ctx, "c")
+	s.CreateCache(ctx, "c", store.CacheConfig{})
 	k := []byte("z")
 	batch := make([]store.ScoredElement, 0, 1000)
 	for i := range n {
@@ -149,7 +149,7 @@ func BenchmarkList(b *testing.B) {
 		}
 		s := New(Options{ExpirySweepInterval: -1})
 		b.Cleanup(func() { s.Close() })
-		s.CreateCache(ctx, "c")
+		s.CreateCache(ctx, "c", store.CacheConfig{})
 		k := []byte("l")
 		v := make([]byte, 32)
 		batch := make([][]byte, 1000)

@@ -2,9 +2,9 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -74,11 +74,11 @@ func (s *Store) DictionaryIncrement(_ context.Context, name string, key, field [
 			if v, ok := d.m[string(field)]; ok {
 				cur, ok := parseInt(v)
 				if !ok {
-					return false, fmt.Errorf("memstore: increment field %q: %w", truncate(v), store.ErrNotInteger)
+					return false, errs.ErrNotInteger.Withf("increment field %q", truncate(v))
 				}
 				result = cur + amount
 				if amount > 0 && result < cur || amount < 0 && result > cur {
-					return false, fmt.Errorf("memstore: increment %d by %d: %w", cur, amount, store.ErrOverflow)
+					return false, errs.ErrOverflow.Withf("increment %d by %d", cur, amount)
 				}
 			}
 			d.put(string(field), strconv.AppendInt(nil, result, 10))

@@ -3,9 +3,9 @@ package memstore
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"slices"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -15,7 +15,7 @@ func (s *Store) ListPush(_ context.Context, name string, key []byte, values [][]
 		return 0, err
 	}
 	if truncateTo < 0 {
-		return 0, fmt.Errorf("memstore: truncate to %d: %w", truncateTo, store.ErrInvalidArgument)
+		return 0, errs.ErrInvalidArgument.Msgf("truncate to %d", truncateTo)
 	}
 	_, err = s.collWrite(name, key, store.KindList, collNeed(key, sumLen(values), len(values), listEntryOverhead), true, ttl,
 		func(c collection, _ int64) (bool, error) {
@@ -96,7 +96,7 @@ func (s *Store) ListRemove(_ context.Context, name string, key []byte, value []b
 func (s *Store) ListErase(_ context.Context, name string, key []byte, ranges []store.IndexRange) (length int, found bool, err error) {
 	for _, r := range ranges {
 		if r.Start < 0 || r.Count < 0 {
-			return 0, false, fmt.Errorf("memstore: erase range %+v: %w", r, store.ErrInvalidArgument)
+			return 0, false, errs.ErrInvalidArgument.Msgf("erase range %+v", r)
 		}
 	}
 	found, err = s.collWrite(name, key, store.KindList, 0, false, store.CollectionTTL{},

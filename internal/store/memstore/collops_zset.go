@@ -2,16 +2,16 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 func checkScore(f float64) error {
 	if math.IsNaN(f) {
-		return fmt.Errorf("memstore: score is NaN: %w", store.ErrInvalidArgument)
+		return errs.ErrInvalidArgument.Msgf("score is NaN")
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func scoreRanks(z *zset, min, max store.ScoreBound) (lo, hi int) {
 
 func checkBounds(min, max store.ScoreBound) error {
 	if math.IsNaN(min.Score) || math.IsNaN(max.Score) {
-		return fmt.Errorf("memstore: score bound is NaN: %w", store.ErrInvalidArgument)
+		return errs.ErrInvalidArgument.Msgf("score bound is NaN")
 	}
 	return nil
 }
@@ -94,7 +94,7 @@ func (s *Store) SortedSetFetchByScore(_ context.Context, name string, key []byte
 		return nil, false, err
 	}
 	if offset < 0 {
-		return nil, false, fmt.Errorf("memstore: offset %d: %w", offset, store.ErrInvalidArgument)
+		return nil, false, errs.ErrInvalidArgument.Msgf("offset %d", offset)
 	}
 	found, err = s.collRead(name, key, store.KindSortedSet, func(c collection) {
 		z := c.(*zset)
@@ -165,7 +165,7 @@ func (s *Store) SortedSetIncrement(_ context.Context, name string, key []byte, v
 				score = x.score + amount
 			}
 			if math.IsNaN(score) {
-				return false, fmt.Errorf("memstore: increment gives NaN: %w", store.ErrInvalidArgument)
+				return false, errs.ErrInvalidArgument.Msgf("increment gives NaN")
 			}
 			z.put(string(value), score)
 			return true, nil
@@ -221,7 +221,7 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 		return 0, err
 	}
 	if agg > store.AggregateMax {
-		return 0, fmt.Errorf("memstore: aggregate %d: %w", agg, store.ErrInvalidArgument)
+		return 0, errs.ErrInvalidArgument.Msgf("aggregate %d", agg)
 	}
 	acc := map[string]float64{}
 	for _, src := range sources {

@@ -1,10 +1,10 @@
 package memstore
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -36,13 +36,13 @@ func (s *Store) reserve(need int64) (reserved int64, err error) {
 		return 0, nil
 	}
 	if need > s.maxMemory {
-		return 0, fmt.Errorf("memstore: write of %d bytes exceeds max memory of %d: %w", need, s.maxMemory, store.ErrOutOfMemory)
+		return 0, errs.ErrOutOfMemory.Withf("write of %d bytes exceeds max memory of %d", need, s.maxMemory)
 	}
 	s.used.Add(need)
 	for s.used.Load() > s.maxMemory {
 		if !s.evictOne() && s.used.Load() > s.maxMemory {
 			s.used.Add(-need)
-			return 0, fmt.Errorf("memstore: max memory of %d reached and nothing to evict: %w", s.maxMemory, store.ErrOutOfMemory)
+			return 0, errs.ErrOutOfMemory.Withf("max memory of %d reached and nothing to evict", s.maxMemory)
 		}
 	}
 	return need, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -62,11 +63,11 @@ func TestOutOfMemory(t *testing.T) {
 	s := newTest(t, Options{MaxMemory: 1000, ExpirySweepInterval: -1})
 	s.Set(ctx, "c", []byte("k"), []byte("small"), 0)
 	big := make([]byte, 1000)
-	if err := s.Set(ctx, "c", []byte("big"), big, 0); !errors.Is(err, store.ErrOutOfMemory) {
+	if err := s.Set(ctx, "c", []byte("big"), big, 0); !errors.Is(err, errs.ErrOutOfMemory) {
 		t.Fatalf("Set larger than MaxMemory: %v, want ErrOutOfMemory", err)
 	}
 	err := s.SetBatch(ctx, "c", []store.Item{{Key: []byte("a"), Value: big[:500]}, {Key: []byte("b"), Value: big[:500]}})
-	if !errors.Is(err, store.ErrOutOfMemory) {
+	if !errors.Is(err, errs.ErrOutOfMemory) {
 		t.Fatalf("SetBatch larger than MaxMemory: %v, want ErrOutOfMemory", err)
 	}
 	if v, _, _ := s.Get(ctx, "c", []byte("k")); string(v) != "small" {
@@ -86,7 +87,7 @@ func TestOutOfMemory(t *testing.T) {
 func TestEvictionAcrossCaches(t *testing.T) {
 	s := newTest(t, Options{MaxMemory: 50 * (ItemOverhead + 12), ExpirySweepInterval: -1})
 	for _, name := range []string{"a", "b", "d", "e"} {
-		s.CreateCache(ctx, name)
+		s.CreateCache(ctx, name, store.CacheConfig{})
 	}
 	for i := range 500 {
 		name := []string{"a", "b", "c", "d", "e"}[i%5]
@@ -102,7 +103,7 @@ func TestEvictionAcrossCaches(t *testing.T) {
 func TestConcurrentOps(t *testing.T) {
 	clk := newFakeClock()
 	s := newTest(t, Options{Now: clk.Now, MaxMemory: 64 << 10, Partitions: 8, ExpirySweepInterval: time.Millisecond})
-	s.CreateCache(ctx, "d")
+	s.CreateCache(ctx, "d", store.CacheConfig{})
 	const workers, ops = 8, 2000
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -125,7 +126,7 @@ func TestConcurrentOps(t *testing.T) {
 					err = s.Delete(ctx, cache, k)
 				case 4:
 					_, err = s.Increment(ctx, cache, k, 1, ttl)
-					if errors.Is(err, store.ErrNotInteger) {
+					if errors.Is(err, errs.ErrNotInteger) {
 						err = nil
 					}
 				case 5:
@@ -146,10 +147,10 @@ func TestConcurrentOps(t *testing.T) {
 					if r.IntN(50) == 0 && cache == "d" {
 						// Recreate "d" while others use it.
 						s.DeleteCache(ctx, "d")
-						s.CreateCache(ctx, "d")
+						s.CreateCache(ctx, "d", store.CacheConfig{})
 					}
 				}
-				if err != nil && !errors.Is(err, store.ErrCacheNotFound) {
+				if err != nil && !errors.Is(err, errs.ErrCacheNotFound) {
 					t.Errorf("worker %d: %v", w, err)
 					return
 				}
@@ -179,7 +180,7 @@ func TestItemOverhead(t *testing.T) {
 	const n = 200_000
 	s := New(Options{Partitions: 4, ExpirySweepInterval: -1})
 	defer s.Close()
-	s.CreateCache(ctx, "c")
+	s.CreateCache(ctx, "c", store.CacheConfig{})
 	keys := make([][]byte, n)
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "key-%011d", i) // 15 bytes

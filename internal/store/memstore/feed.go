@@ -2,14 +2,13 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -198,8 +197,6 @@ func (f *feedState) wake() {
 	}
 }
 
-var _ store.FeedNotifier = (*Store)(nil)
-
 // FeedNotify returns a channel closed at the next change of the cache.
 func (s *Store) FeedNotify(_ context.Context, name string) (<-chan struct{}, error) {
 	c, err := s.lookup(name)
@@ -322,20 +319,6 @@ func (p *partition) initFeed(cfg *feedConfig, notify *atomic.Pointer[chan struct
 	}
 }
 
-// FeedRanges returns the partitions of a cache with their EPK ranges.
-func (s *Store) FeedRanges(_ context.Context, name string) ([]store.FeedRange, error) {
-	c, err := s.lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	rs := epk.Ranges(len(c.parts))
-	out := make([]store.FeedRange, len(rs))
-	for i, r := range rs {
-		out[i] = store.FeedRange{ID: strconv.Itoa(i), MinEPK: r.Min, MaxEPK: r.Max, Partition: i}
-	}
-	return out, nil
-}
-
 // ReadFeed reads one page of one partition under its read lock.
 func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (store.FeedPage, error) {
 	c, err := s.lookup(name)
@@ -343,16 +326,16 @@ func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (stor
 		return store.FeedPage{}, err
 	}
 	if r.Epoch != 0 && r.Epoch != c.epoch {
-		return store.FeedPage{}, fmt.Errorf("memstore: cache %q is at epoch %d, not %d: %w", name, c.epoch, r.Epoch, store.ErrFeedEpoch)
+		return store.FeedPage{}, errs.ErrFeedEpoch.Withf("cache %q is at epoch %d, not %d", name, c.epoch, r.Epoch)
 	}
 	if r.Partition < 0 || r.Partition >= len(c.parts) {
-		return store.FeedPage{}, fmt.Errorf("memstore: partition %d outside [0, %d): %w", r.Partition, len(c.parts), store.ErrInvalidArgument)
+		return store.FeedPage{}, errs.ErrInvalidArgument.Msgf("partition %d outside [0, %d)", r.Partition, len(c.parts))
 	}
 	if r.Mode > store.FeedAllVersions || r.Start > store.FeedFromTime {
-		return store.FeedPage{}, fmt.Errorf("memstore: feed mode %d / start %d: %w", r.Mode, r.Start, store.ErrInvalidArgument)
+		return store.FeedPage{}, errs.ErrInvalidArgument.Msgf("feed mode %d / start %d", r.Mode, r.Start)
 	}
-	if r.PartitionKey != nil && epk.PartitionOfKey(r.PartitionKey, len(c.parts)) != r.Partition {
-		return store.FeedPage{}, fmt.Errorf("memstore: partition key is not in partition %d: %w", r.Partition, store.ErrInvalidArgument)
+	if r.PartitionKey != nil && c.partitionIndex(r.PartitionKey) != r.Partition {
+		return store.FeedPage{}, errs.ErrInvalidArgument.Msgf("partition key is not in partition %d", r.Partition)
 	}
 	size := r.PageSizeHint
 	if size <= 0 {
@@ -389,9 +372,9 @@ func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (stor
 		}
 	}
 	if after > p.lsn {
-		return store.FeedPage{}, fmt.Errorf("memstore: feed position %d is after the current LSN %d of partition %d: %w", after, p.lsn, r.Partition, store.ErrInvalidArgument)
+		return store.FeedPage{}, errs.ErrInvalidArgument.Msgf("feed position %d is after the current LSN %d of partition %d", after, p.lsn, r.Partition)
 	}
-	f := filter{key: r.PartitionKey, min: r.MinEPK, max: r.MaxEPK}
+	f := filter{key: r.PartitionKey, min: r.MinEPK, max: r.MaxEPK, scheme: c.scheme}
 	if r.Mode == store.FeedLatestVersion {
 		page.Changes, page.LastLSN = p.readLatest(after, size, now, &f, &s.clock)
 	} else {
@@ -417,7 +400,7 @@ func (p *partition) lsnAt(mode store.FeedMode, t int64) (uint64, error) {
 	l := &p.feed.log
 	j := sort.Search(l.n, func(i int) bool { return l.at(i).at >= t })
 	if floor := p.logFloor(); j == 0 && floor > 0 {
-		return 0, fmt.Errorf("memstore: changes up to LSN %d are no longer retained: %w", floor, store.ErrFeedRetention)
+		return 0, errs.ErrFeedRetention.Withf("changes up to LSN %d are no longer retained", floor)
 	}
 	if j < l.n {
 		return l.at(j).lsn - 1, nil
@@ -433,6 +416,7 @@ func keyBytes(k string) []byte { return unsafe.Slice(unsafe.StringData(k), len(k
 type filter struct {
 	key      []byte
 	min, max string
+	scheme   store.KeyScheme
 }
 
 func (f *filter) match(key string) bool {
@@ -441,6 +425,10 @@ func (f *filter) match(key string) bool {
 	}
 	if f.min == "" && f.max == "" {
 		return true
+	}
+	if f.scheme != store.KeyPlain {
+		e := store.EPKOf(f.scheme, keyBytes(key))
+		return e >= f.min && (f.max == "" || e < f.max)
 	}
 	h := epkHex(key)
 	return string(h[:]) >= f.min && (f.max == "" || string(h[:]) < f.max)
@@ -514,7 +502,7 @@ func latestChange(e *idxEntry, c *clock) store.Change {
 func (p *partition) readAll(after uint64, size int, f *filter, c *clock) ([]store.Change, uint64, error) {
 	l := &p.feed.log
 	if floor := p.logFloor(); after < floor {
-		return nil, 0, fmt.Errorf("memstore: all-versions changes up to LSN %d are not retained (position %d): %w", floor, after, store.ErrFeedRetention)
+		return nil, 0, errs.ErrFeedRetention.Withf("all-versions changes up to LSN %d are not retained (position %d)", floor, after)
 	}
 	var out []store.Change
 	var end uint64

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -32,7 +33,7 @@ func TestFeedRetentionByCount(t *testing.T) {
 		s.Set(ctx, "c", []byte("k"), fmt.Appendf(nil, "%d", i), 0)
 	}
 	_, err := s.ReadFeed(ctx, "c", store.FeedRead{Mode: store.FeedAllVersions, AfterLSN: 14})
-	if !errors.Is(err, store.ErrFeedRetention) {
+	if !errors.Is(err, errs.ErrFeedRetention) {
 		t.Fatalf("read after 14 with 10 of 25 retained: %v", err)
 	}
 	cs := readAll(t, s, 0, store.FeedAllVersions, 15)
@@ -81,7 +82,7 @@ func TestFeedLogOnDemand(t *testing.T) {
 	if len(cs) != 1 || cs[0].Op != store.FeedReplace || string(cs[0].Previous) != "1" {
 		t.Fatalf("after switching the log on: %+v", cs)
 	}
-	if _, err := s.ReadFeed(ctx, "c", store.FeedRead{Mode: store.FeedAllVersions}); !errors.Is(err, store.ErrFeedRetention) {
+	if _, err := s.ReadFeed(ctx, "c", store.FeedRead{Mode: store.FeedAllVersions}); !errors.Is(err, errs.ErrFeedRetention) {
 		t.Fatalf("before the log started: %v", err)
 	}
 	off := newTest(t, Options{Partitions: 1, FeedLogRecords: -1})
@@ -89,7 +90,7 @@ func TestFeedLogOnDemand(t *testing.T) {
 		t.Fatal(err)
 	}
 	off.Set(ctx, "c", []byte("a"), []byte("1"), 0)
-	if _, err := off.ReadFeed(ctx, "c", store.FeedRead{Mode: store.FeedAllVersions}); !errors.Is(err, store.ErrFeedRetention) {
+	if _, err := off.ReadFeed(ctx, "c", store.FeedRead{Mode: store.FeedAllVersions}); !errors.Is(err, errs.ErrFeedRetention) {
 		t.Fatalf("with no log: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -70,6 +71,9 @@ type Store struct {
 	catalog atomic.Pointer[catalog]
 	used    atomic.Int64
 
+	recMu sync.Mutex // guards recs
+	recs  records
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -84,6 +88,8 @@ type catalog struct {
 type cache struct {
 	name   string
 	epoch  uint64
+	scheme store.KeyScheme
+	attrs  map[string]string // immutable
 	parts  []partition
 	notify atomic.Pointer[chan struct{}] // feed waiters (feed.go)
 }
@@ -151,21 +157,35 @@ func (s *Store) lookup(name string) (*cache, error) {
 }
 
 func errNoCache(name string) error {
-	return fmt.Errorf("memstore: cache %q: %w", name, store.ErrCacheNotFound)
+	return errs.ErrCacheNotFound.Withf("%q", name)
 }
 
 // CreateCache creates an empty cache with a fresh epoch.
-func (s *Store) CreateCache(_ context.Context, name string) error {
+func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfig) (store.CacheInfo, error) {
 	if !store.ValidCacheName(name) {
-		return fmt.Errorf("memstore: cache name %q: %w", name, store.ErrInvalidName)
+		return store.CacheInfo{}, errs.ErrInvalidName.Msgf("invalid cache name %q", name)
+	}
+	parts := cfg.Partitions
+	if parts == 0 {
+		parts = s.partitions
+	}
+	if parts < 1 || parts > epk.MaxPartitions {
+		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("partitions %d outside [1, %d]", parts, epk.MaxPartitions)
+	}
+	if cfg.KeyScheme > store.KeyEPKPrefix {
+		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d", cfg.KeyScheme)
+	}
+	attrs, err := copyAttrs(cfg.Attrs)
+	if err != nil {
+		return store.CacheInfo{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.catalog.Load()
 	if old.byName[name] != nil {
-		return fmt.Errorf("memstore: cache %q: %w", name, store.ErrCacheExists)
+		return store.CacheInfo{}, errs.ErrCacheExists.Withf("%q", name)
 	}
-	c := &cache{name: name, epoch: epochs.Add(1), parts: make([]partition, s.partitions)}
+	c := &cache{name: name, epoch: epochs.Add(1), scheme: cfg.KeyScheme, attrs: attrs, parts: make([]partition, parts)}
 	for i := range c.parts {
 		c.parts[i].items = map[string]*item{}
 		c.parts[i].initFeed(&s.feedCfg, &c.notify)
@@ -177,7 +197,24 @@ func (s *Store) CreateCache(_ context.Context, name string) error {
 	next.byName[name] = c
 	s.catalog.Store(next)
 	s.log.Debug("memstore: cache created", "cache", name, "epoch", c.epoch, "partitions", len(c.parts))
-	return nil
+	return c.info(), nil
+}
+
+// copyAttrs checks and copies a cache's attributes.
+func copyAttrs(in map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(in))
+	n := 0
+	for k, v := range in {
+		if k == "" {
+			return nil, errs.ErrInvalidArgument.Msgf("empty cache attribute name")
+		}
+		n += len(k) + len(v)
+		out[k] = v
+	}
+	if n > store.MaxAttrsSize {
+		return nil, errs.ErrInvalidArgument.Msgf("cache attributes of %d bytes exceed %d", n, store.MaxAttrsSize)
+	}
+	return out, nil
 }
 
 // DeleteCache removes the cache; operations that raced with it and still
@@ -247,7 +284,7 @@ func (s *Store) CacheInfo(_ context.Context, name string) (store.CacheInfo, erro
 }
 
 func (c *cache) info() store.CacheInfo {
-	return store.CacheInfo{Name: c.name, Epoch: c.epoch, Partitions: len(c.parts)}
+	return store.CacheInfo{Name: c.name, Epoch: c.epoch, Partitions: len(c.parts), KeyScheme: c.scheme, Attrs: c.attrs}
 }
 
 // ListCaches returns the caches sorted by name.
@@ -261,8 +298,16 @@ func (s *Store) ListCaches(context.Context) ([]store.CacheInfo, error) {
 	return out, nil
 }
 
+// partitionIndex is the index of the partition owning key.
+func (c *cache) partitionIndex(key []byte) int {
+	if c.scheme == store.KeyPlain {
+		return epk.PartitionOfKey(key, len(c.parts))
+	}
+	return store.PartitionOf(c.scheme, key, len(c.parts))
+}
+
 // partition returns the partition owning key and its index.
 func (c *cache) partition(key []byte) (*partition, int) {
-	i := epk.PartitionOfKey(key, len(c.parts))
+	i := c.partitionIndex(key)
 	return &c.parts[i], i
 }

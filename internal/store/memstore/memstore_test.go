@@ -10,22 +10,29 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/storetest"
 )
 
 func TestSuite(t *testing.T) {
 	t.Run("default", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return New(Options{}) })
+		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return New(Options{Now: now}) })
 	})
 	// Limited memory and many partitions exercise eviction bookkeeping and
 	// batches spanning partitions; the limit is far above what the suite uses.
 	t.Run("bounded", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store {
-			s := New(Options{Partitions: 16, MaxMemory: 1 << 30, ExpirySweepInterval: 5 * time.Millisecond})
+		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+			s := New(Options{Partitions: 16, MaxMemory: 1 << 30, ExpirySweepInterval: 5 * time.Millisecond, Now: now})
 			t.Cleanup(func() { checkAccounting(t, s) })
 			return s
 		})
+	})
+}
+
+func TestTopicLogSuite(t *testing.T) {
+	storetest.RunTopicLog(t, func(t *testing.T, limits storetest.TopicLimits) store.TopicLog {
+		return NewTopicLog(TopicLogOptions{MaxMessages: limits.MaxMessages})
 	})
 }
 
@@ -55,7 +62,7 @@ func newTest(t *testing.T, opts Options) *Store {
 	t.Helper()
 	s := New(opts)
 	t.Cleanup(func() { checkAccounting(t, s) })
-	if err := s.CreateCache(context.Background(), "c"); err != nil {
+	if _, err := s.CreateCache(context.Background(), "c", store.CacheConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -262,7 +269,7 @@ func TestEpochs(t *testing.T) {
 	s := newTest(t, Options{})
 	var last uint64
 	for range 3 {
-		if err := s.CreateCache(ctx, "e"); err != nil {
+		if _, err := s.CreateCache(ctx, "e", store.CacheConfig{}); err != nil {
 			t.Fatal(err)
 		}
 		caches, _ := s.ListCaches(ctx)
@@ -294,10 +301,10 @@ func TestWrongType(t *testing.T) {
 	s := newTest(t, Options{})
 	k := []byte("dict")
 	putCollection(s, "dict")
-	if _, _, err := s.Get(ctx, "c", k); !errors.Is(err, store.ErrWrongType) {
+	if _, _, err := s.Get(ctx, "c", k); !errors.Is(err, errs.ErrWrongType) {
 		t.Fatalf("Get(collection): %v, want ErrWrongType", err)
 	}
-	if _, err := s.Increment(ctx, "c", k, 1, 0); !errors.Is(err, store.ErrWrongType) {
+	if _, err := s.Increment(ctx, "c", k, 1, 0); !errors.Is(err, errs.ErrWrongType) {
 		t.Fatalf("Increment(collection): %v, want ErrWrongType", err)
 	}
 	f := func(kind store.CondKind, wantStored bool, wantErr error) {
@@ -309,7 +316,7 @@ func TestWrongType(t *testing.T) {
 	}
 	f(store.CondAbsent, false, nil)
 	for kind := store.CondEqual; kind <= store.CondAbsentOrHashNotEqual; kind++ {
-		f(kind, false, store.ErrWrongType)
+		f(kind, false, errs.ErrWrongType)
 	}
 	if ok, _ := s.KeysExist(ctx, "c", [][]byte{k}); !ok[0] {
 		t.Fatal("KeysExist(collection) = false")
@@ -365,7 +372,7 @@ func TestNewOptions(t *testing.T) {
 	if err := s.Set(ctx, "c", []byte("key"), []byte("1234567"), 0); err != nil {
 		t.Fatalf("Set at MaxItemSize: %v", err)
 	}
-	if err := s.Set(ctx, "c", []byte("key"), []byte("12345678"), 0); !errors.Is(err, store.ErrItemTooLarge) {
+	if err := s.Set(ctx, "c", []byte("key"), []byte("12345678"), 0); !errors.Is(err, errs.ErrItemTooLarge) {
 		t.Fatalf("Set over MaxItemSize: %v", err)
 	}
 }

@@ -3,20 +3,19 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
-var errEmptyKey = fmt.Errorf("memstore: empty key: %w", store.ErrInvalidArgument)
+var errEmptyKey = errs.ErrInvalidArgument.Msgf("empty key")
 
 func checkTTL(ttl time.Duration) error {
 	if !store.ValidTTL(ttl) {
-		return fmt.Errorf("memstore: ttl %v outside [0, %v]: %w", ttl, store.MaxTTL, store.ErrInvalidArgument)
+		return errs.ErrInvalidArgument.Msgf("ttl %v outside [0, %v]", ttl, store.MaxTTL)
 	}
 	return nil
 }
@@ -29,7 +28,7 @@ func (s *Store) checkItem(key, value []byte, ttl time.Duration) error {
 		return err
 	}
 	if n := len(key) + len(value); n > s.maxItemSize {
-		return fmt.Errorf("memstore: item of %d bytes exceeds %d: %w", n, s.maxItemSize, store.ErrItemTooLarge)
+		return errs.ErrItemTooLarge.Withf("item of %d bytes exceeds %d", n, s.maxItemSize)
 	}
 	return nil
 }
@@ -110,7 +109,7 @@ func (s *Store) Get(_ context.Context, name string, key []byte) (value []byte, f
 }
 
 func wrongType(it *item) error {
-	return fmt.Errorf("memstore: item is a %v: %w", it.kind, store.ErrWrongType)
+	return errs.ErrWrongType.Withf("item is a %v", it.kind)
 }
 
 // Set stores a scalar, replacing an item of any kind.
@@ -126,7 +125,7 @@ func (s *Store) Set(_ context.Context, name string, key, value []byte, ttl time.
 // SetIf stores a scalar when cond holds for the current item.
 func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl time.Duration, cond store.Condition) (stored bool, err error) {
 	if cond.Kind > store.CondAbsentOrHashNotEqual {
-		return false, fmt.Errorf("memstore: condition kind %d: %w", cond.Kind, store.ErrInvalidArgument)
+		return false, errs.ErrInvalidArgument.Msgf("condition kind %d", cond.Kind)
 	}
 	if err := s.checkItem(key, value, ttl); err != nil {
 		return false, err
@@ -160,7 +159,7 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 	var total int64
 	for i, it := range items {
 		if err := s.checkItem(it.Key, it.Value, it.TTL); err != nil {
-			return fmt.Errorf("batch item %d: %w", i, err)
+			return errs.Prefixf(err, "batch item %d", i)
 		}
 		total += need(it.Key, it.Value)
 	}
@@ -175,7 +174,7 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 	type ref struct{ part, idx int }
 	refs := make([]ref, len(items))
 	for i, it := range items {
-		refs[i] = ref{epk.PartitionOfKey(it.Key, len(c.parts)), i}
+		refs[i] = ref{c.partitionIndex(it.Key), i}
 	}
 	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(cmp.Compare(a.part, b.part), cmp.Compare(a.idx, b.idx)) })
 
@@ -241,20 +240,119 @@ func (s *Store) Delete(_ context.Context, name string, key []byte) error {
 // KeysExist reports, in request order, which keys hold a live item.
 func (s *Store) KeysExist(_ context.Context, name string, keys [][]byte) ([]bool, error) {
 	out := make([]bool, len(keys))
-	for i, key := range keys {
-		err := s.read(name, key, func(p *partition, _ int) {
-			out[i] = s.alive(p.items[string(key)])
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(keys) == 0 {
-		if _, err := s.lookup(name); err != nil {
-			return nil, err
-		}
+	err := s.readEach(name, keys, func(i int, it *item) error {
+		out[i] = it != nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// GetBatch returns, in request order, the values of live scalar items.
+func (s *Store) GetBatch(_ context.Context, name string, keys [][]byte) ([][]byte, []bool, error) {
+	values, found := make([][]byte, len(keys)), make([]bool, len(keys))
+	err := s.readEach(name, keys, func(i int, it *item) error {
+		if it == nil {
+			return nil
+		}
+		if it.kind != store.KindScalar {
+			return wrongType(it)
+		}
+		s.touch(it)
+		values[i], found[i] = it.value, true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return values, found, nil
+}
+
+// readEach looks the cache up once and calls fn with the live item of each
+// key (nil when missing or expired) under its partition's read lock.
+func (s *Store) readEach(name string, keys [][]byte, fn func(i int, it *item) error) error {
+	for _, key := range keys {
+		if len(key) == 0 {
+			return errEmptyKey
+		}
+	}
+	c, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	for i, key := range keys {
+		p, _ := c.partition(key)
+		p.mu.RLock()
+		if p.dead {
+			p.mu.RUnlock()
+			return errNoCache(name)
+		}
+		it := p.items[string(key)]
+		if !s.alive(it) {
+			it = nil
+		}
+		err := fn(i, it)
+		p.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteIf removes a scalar when cond holds for it.
+func (s *Store) DeleteIf(_ context.Context, name string, key []byte, cond store.Condition) (deleted bool, err error) {
+	if cond.Kind > store.CondAbsentOrHashNotEqual {
+		return false, errs.ErrInvalidArgument.Msgf("condition kind %d", cond.Kind)
+	}
+	if len(key) == 0 {
+		return false, errEmptyKey
+	}
+	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
+		it := p.items[string(key)]
+		present := live(it, now)
+		var current []byte
+		if present {
+			switch {
+			case it.kind == store.KindScalar:
+				current = it.value
+			case cond.Kind > store.CondPresent:
+				return 0, wrongType(it)
+			}
+		}
+		if !present || !cond.Holds(current, present) {
+			return p.purgeExpired(key, now), nil
+		}
+		deleted = true
+		p.commit(now, store.FeedDelete, it, image{}, false)
+		return -p.remove(it), nil
+	})
+	return deleted, err
+}
+
+// DeleteKind removes the item under key when it is of kind.
+func (s *Store) DeleteKind(_ context.Context, name string, key []byte, kind store.Kind) (found bool, err error) {
+	if len(key) == 0 {
+		return false, errEmptyKey
+	}
+	if kind > store.KindSortedSet {
+		return false, errs.ErrInvalidArgument.Msgf("unknown item kind %d", kind)
+	}
+	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
+		it := p.items[string(key)]
+		if !live(it, now) {
+			return p.purgeExpired(key, now), nil
+		}
+		if it.kind != kind {
+			return 0, wrongType(it)
+		}
+		found = true
+		p.commit(now, store.FeedDelete, it, image{}, false)
+		return -p.remove(it), nil
+	})
+	return found, err
 }
 
 // Increment adds amount to a base-10 int64 scalar, creating it when missing.
@@ -274,17 +372,17 @@ func (s *Store) Increment(_ context.Context, name string, key []byte, amount int
 			}
 			cur, ok := parseInt(it.value)
 			if !ok {
-				return 0, fmt.Errorf("memstore: increment %q: %w", truncate(it.value), store.ErrNotInteger)
+				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value))
 			}
 			result = cur + amount
 			if amount > 0 && result < cur || amount < 0 && result > cur {
-				return 0, fmt.Errorf("memstore: increment %d by %d: %w", cur, amount, store.ErrOverflow)
+				return 0, errs.ErrOverflow.Withf("increment %d by %d", cur, amount)
 			}
 		}
 		var buf [maxDigits]byte
 		value := strconv.AppendInt(buf[:0], result, 10)
 		if len(key)+len(value) > s.maxItemSize {
-			return 0, fmt.Errorf("memstore: item of %d bytes exceeds %d: %w", len(key)+len(value), s.maxItemSize, store.ErrItemTooLarge)
+			return 0, errs.ErrItemTooLarge.Withf("item of %d bytes exceeds %d", len(key)+len(value), s.maxItemSize)
 		}
 		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
 	})
@@ -338,10 +436,10 @@ func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store
 		return 0, errEmptyKey
 	}
 	if ttl <= 0 || !store.ValidTTL(ttl) {
-		return 0, fmt.Errorf("memstore: ttl %v outside (0, %v]: %w", ttl, store.MaxTTL, store.ErrInvalidArgument)
+		return 0, errs.ErrInvalidArgument.Msgf("ttl %v outside (0, %v]", ttl, store.MaxTTL)
 	}
 	if mode > store.TTLDecrease {
-		return 0, fmt.Errorf("memstore: ttl mode %d: %w", mode, store.ErrInvalidArgument)
+		return 0, errs.ErrInvalidArgument.Msgf("ttl mode %d", mode)
 	}
 	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
 		it := p.items[string(key)]

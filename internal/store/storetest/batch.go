@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -34,7 +35,7 @@ func testSetBatch(t *testing.T, e *env) {
 		e.want(string(it.Key), string(it.Value))
 		m := e.meta(string(it.Key))
 		if i%2 == 1 {
-			near(t, "ExpiresAt of a batch item", m.ExpiresAt, time.Now().Add(time.Hour))
+			near(t, "ExpiresAt of a batch item", m.ExpiresAt, e.clock.Now().Add(time.Hour))
 		} else if !m.ExpiresAt.IsZero() {
 			t.Fatalf("batch item %d without TTL expires at %v", i, m.ExpiresAt)
 		}
@@ -62,8 +63,8 @@ func testSetBatchInvalid(t *testing.T, e *env) {
 		wantErr(t, fmt.Sprintf("SetBatch with key %.10q", bad.Key), e.s.SetBatch(e.ctx, e.cache, items), want)
 		e.wantMissing("good")
 	}
-	f(store.Item{Key: nil, Value: []byte("v")}, store.ErrInvalidArgument)
-	f(store.Item{Key: []byte("k"), Value: []byte("v"), TTL: -1}, store.ErrInvalidArgument)
-	f(store.Item{Key: []byte("k"), Value: []byte("v"), TTL: store.MaxTTL + 1}, store.ErrInvalidArgument)
-	f(store.Item{Key: []byte("k"), Value: make([]byte, store.MaxItemSize)}, store.ErrItemTooLarge)
+	f(store.Item{Key: nil, Value: []byte("v")}, errs.ErrInvalidArgument)
+	f(store.Item{Key: []byte("k"), Value: []byte("v"), TTL: -1}, errs.ErrInvalidArgument)
+	f(store.Item{Key: []byte("k"), Value: []byte("v"), TTL: store.MaxTTL + 1}, errs.ErrInvalidArgument)
+	f(store.Item{Key: []byte("k"), Value: make([]byte, store.MaxItemSize)}, errs.ErrItemTooLarge)
 }

@@ -5,11 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 func testCacheLifecycle(t *testing.T, e *env) {
-	wantErr(t, "CreateCache twice", e.s.CreateCache(e.ctx, e.cache), store.ErrCacheExists)
+	wantErr(t, "CreateCache twice", e.create(e.cache), errs.ErrCacheExists)
 
 	info, ok := e.info(e.cache)
 	if !ok || info.Partitions < 1 {
@@ -17,7 +18,7 @@ func testCacheLifecycle(t *testing.T, e *env) {
 	}
 
 	got, err := e.s.CacheInfo(e.ctx, e.cache)
-	if err != nil || got != info {
+	if err != nil || got.Name != info.Name || got.Epoch != info.Epoch || got.Partitions != info.Partitions {
 		t.Fatalf("CacheInfo(%q) = %+v, %v; want %+v as listed", e.cache, got, err, info)
 	}
 
@@ -33,16 +34,16 @@ func testCacheLifecycle(t *testing.T, e *env) {
 		t.Fatalf("ListCaches still lists deleted cache %q", other)
 	}
 	_, err = e.s.CacheInfo(e.ctx, other)
-	wantErr(t, "CacheInfo of a deleted cache", err, store.ErrCacheNotFound)
-	wantErr(t, "DeleteCache twice", e.s.DeleteCache(e.ctx, other), store.ErrCacheNotFound)
-	if err := e.s.CreateCache(e.ctx, other); err != nil {
+	wantErr(t, "CacheInfo of a deleted cache", err, errs.ErrCacheNotFound)
+	wantErr(t, "DeleteCache twice", e.s.DeleteCache(e.ctx, other), errs.ErrCacheNotFound)
+	if err := e.create(other); err != nil {
 		t.Fatalf("re-CreateCache(%q): %v", other, err)
 	}
 	if after, err := e.s.CacheInfo(e.ctx, other); err != nil || after.Epoch <= before.Epoch {
 		t.Fatalf("re-created cache epoch = %+v, %v; want an epoch after %d", after, err, before.Epoch)
 	}
-	wantErr(t, "DeleteCache missing", e.s.DeleteCache(e.ctx, uniqueName("missing")), store.ErrCacheNotFound)
-	wantErr(t, "FlushCache missing", e.s.FlushCache(e.ctx, uniqueName("missing")), store.ErrCacheNotFound)
+	wantErr(t, "DeleteCache missing", e.s.DeleteCache(e.ctx, uniqueName("missing")), errs.ErrCacheNotFound)
+	wantErr(t, "FlushCache missing", e.s.FlushCache(e.ctx, uniqueName("missing")), errs.ErrCacheNotFound)
 	if _, ok := e.info(e.cache); !ok {
 		t.Fatalf("deleting %q dropped %q", other, e.cache)
 	}
@@ -51,9 +52,9 @@ func testCacheLifecycle(t *testing.T, e *env) {
 func testCacheNames(t *testing.T, e *env) {
 	f := func(name string, valid bool) {
 		t.Helper()
-		err := e.s.CreateCache(e.ctx, name)
+		err := e.create(name)
 		if !valid {
-			wantErr(t, "CreateCache("+name+")", err, store.ErrInvalidName)
+			wantErr(t, "CreateCache("+name+")", err, errs.ErrInvalidName)
 			return
 		}
 		if err != nil {
@@ -105,7 +106,7 @@ func testMissingCache(t *testing.T, e *env) {
 		"Delete cache": func() error { return e.s.DeleteCache(e.ctx, missing) },
 	}
 	for name, op := range ops {
-		wantErr(t, name, op(), store.ErrCacheNotFound)
+		wantErr(t, name, op(), errs.ErrCacheNotFound)
 	}
 }
 
@@ -141,10 +142,10 @@ func testRecreateCache(t *testing.T, e *env) {
 		t.Fatalf("DeleteCache: %v", err)
 	}
 	_, _, err := e.s.Get(e.ctx, e.cache, []byte("k"))
-	wantErr(t, "Get after DeleteCache", err, store.ErrCacheNotFound)
-	wantErr(t, "Set after DeleteCache", e.s.Set(e.ctx, e.cache, []byte("k"), []byte("v"), 0), store.ErrCacheNotFound)
+	wantErr(t, "Get after DeleteCache", err, errs.ErrCacheNotFound)
+	wantErr(t, "Set after DeleteCache", e.s.Set(e.ctx, e.cache, []byte("k"), []byte("v"), 0), errs.ErrCacheNotFound)
 
-	if err := e.s.CreateCache(e.ctx, e.cache); err != nil {
+	if err := e.create(e.cache); err != nil {
 		t.Fatalf("CreateCache again: %v", err)
 	}
 	e.wantMissing("k")

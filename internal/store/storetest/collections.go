@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -166,7 +167,7 @@ func testDictionaryIncrement(t *testing.T, e *env) {
 	for _, bad := range []string{"abc", "1.5", "", " 1", "99999999999999999999"} {
 		e.ok("DictionarySet", e.s.DictionarySet(e.ctx, e.cache, k, []store.FieldValue{{Field: []byte("s"), Value: []byte(bad)}}, noTTL))
 		_, err := e.s.DictionaryIncrement(e.ctx, e.cache, k, []byte("s"), 1, noTTL)
-		wantErr(t, fmt.Sprintf("DictionaryIncrement of %q", bad), err, store.ErrNotInteger)
+		wantErr(t, fmt.Sprintf("DictionaryIncrement of %q", bad), err, errs.ErrNotInteger)
 		v, _, _, _ := e.s.DictionaryGet(e.ctx, e.cache, k, bs("s"))
 		if string(v[0]) != bad {
 			t.Fatalf("failed increment changed %q to %q", bad, v[0])
@@ -174,7 +175,7 @@ func testDictionaryIncrement(t *testing.T, e *env) {
 	}
 	e.ok("DictionarySet", e.s.DictionarySet(e.ctx, e.cache, k, []store.FieldValue{{Field: []byte("max"), Value: []byte(fmt.Sprint(int64(math.MaxInt64)))}}, noTTL))
 	_, err := e.s.DictionaryIncrement(e.ctx, e.cache, k, []byte("max"), 1, noTTL)
-	wantErr(t, "DictionaryIncrement overflow", err, store.ErrOverflow)
+	wantErr(t, "DictionaryIncrement overflow", err, errs.ErrOverflow)
 }
 
 func testSet(t *testing.T, e *env) {
@@ -489,7 +490,7 @@ func testSortedSet(t *testing.T, e *env) {
 		t.Fatalf("after remove = %q, want %q", got, want)
 	}
 	err = e.s.SortedSetPut(e.ctx, e.cache, k, []store.ScoredElement{se("n", math.NaN())}, noTTL)
-	wantErr(t, "SortedSetPut(NaN)", err, store.ErrInvalidArgument)
+	wantErr(t, "SortedSetPut(NaN)", err, errs.ErrInvalidArgument)
 	e.ok("SortedSetRemove", e.s.SortedSetRemove(e.ctx, e.cache, k, bs("c", "a\x00", "ab", "b", "d")))
 	e.wantKind("z", nil)
 }
@@ -596,7 +597,7 @@ func testSortedSetIncrement(t *testing.T, e *env) {
 	}
 	f("i", math.Inf(1), math.Inf(1))
 	_, err := e.s.SortedSetIncrement(e.ctx, e.cache, k, []byte("i"), math.Inf(-1), noTTL)
-	wantErr(t, "SortedSetIncrement to NaN", err, store.ErrInvalidArgument)
+	wantErr(t, "SortedSetIncrement to NaN", err, errs.ErrInvalidArgument)
 }
 
 func testSortedSetUnionStore(t *testing.T, e *env) {
@@ -616,7 +617,7 @@ func testSortedSetUnionStore(t *testing.T, e *env) {
 		if err != nil || n != 4 || fmtElems(all) != c.want {
 			t.Fatalf("SortedSetUnionStore(%d) = %d, %v: %q; want %q", c.agg, n, err, fmtElems(all), c.want)
 		}
-		near(t, "union TTL", e.meta("dst").ExpiresAt, time.Now().Add(time.Hour))
+		near(t, "union TTL", e.meta("dst").ExpiresAt, e.clock.Now().Add(time.Hour))
 	}
 	// The destination may be a source; it is replaced.
 	n, err := e.s.SortedSetUnionStore(e.ctx, e.cache, []byte("s1"), []store.UnionSource{{Key: []byte("s1"), Weight: -1}}, store.AggregateSum, 0)
@@ -636,9 +637,9 @@ func testSortedSetUnionStore(t *testing.T, e *env) {
 	}
 	e.set("scalar", "v", 0)
 	_, err = e.s.SortedSetUnionStore(e.ctx, e.cache, []byte("dst"), []store.UnionSource{{Key: []byte("scalar"), Weight: 1}}, store.AggregateSum, 0)
-	wantErr(t, "union of a scalar", err, store.ErrWrongType)
+	wantErr(t, "union of a scalar", err, errs.ErrWrongType)
 	_, err = e.s.SortedSetUnionStore(e.ctx, e.cache, []byte("scalar"), src, store.AggregateSum, 0)
-	wantErr(t, "union into a scalar", err, store.ErrWrongType)
+	wantErr(t, "union into a scalar", err, errs.ErrWrongType)
 }
 
 // writers creates a collection of each kind under key with ttl; it is the
@@ -679,13 +680,13 @@ func testCollectionTTL(t *testing.T, e *env) {
 		key := fmt.Sprintf("k%d", i)
 		k := []byte(key)
 		e.ok("create", w.write(e, k, store.CollectionTTL{TTL: time.Hour}))
-		near(t, key+" created: ExpiresAt", e.meta(key).ExpiresAt, time.Now().Add(time.Hour))
+		near(t, key+" created: ExpiresAt", e.meta(key).ExpiresAt, e.clock.Now().Add(time.Hour))
 		// No refresh: the expiry stays.
 		e.ok("write", w.write(e, k, store.CollectionTTL{TTL: 5 * time.Hour}))
-		near(t, key+" written without refresh: ExpiresAt", e.meta(key).ExpiresAt, time.Now().Add(time.Hour))
+		near(t, key+" written without refresh: ExpiresAt", e.meta(key).ExpiresAt, e.clock.Now().Add(time.Hour))
 		// Refresh: replaced.
 		e.ok("write", w.write(e, k, store.CollectionTTL{TTL: 3 * time.Hour, Refresh: true}))
-		near(t, key+" refreshed: ExpiresAt", e.meta(key).ExpiresAt, time.Now().Add(3*time.Hour))
+		near(t, key+" refreshed: ExpiresAt", e.meta(key).ExpiresAt, e.clock.Now().Add(3*time.Hour))
 		// Refresh to zero: never expires.
 		e.ok("write", w.write(e, k, store.CollectionTTL{Refresh: true}))
 		if m := e.meta(key); !m.ExpiresAt.IsZero() {
@@ -695,24 +696,24 @@ func testCollectionTTL(t *testing.T, e *env) {
 		if r, err := e.s.UpdateTTL(e.ctx, e.cache, k, store.TTLOverwrite, 2*time.Hour); err != nil || r != store.TTLSet {
 			t.Fatalf("UpdateTTL(%s) = %v %v", key, r, err)
 		}
-		near(t, key+" after UpdateTTL", e.meta(key).ExpiresAt, time.Now().Add(2*time.Hour))
+		near(t, key+" after UpdateTTL", e.meta(key).ExpiresAt, e.clock.Now().Add(2*time.Hour))
 		if m := e.meta(key); m.Kind != w.kind {
 			t.Fatalf("%s kind %v, want %v", key, m.Kind, w.kind)
 		}
 		// Re-created after Delete: the new TTL applies.
 		e.ok("Delete", e.s.Delete(e.ctx, e.cache, k))
 		e.ok("create", w.write(e, k, store.CollectionTTL{TTL: 4 * time.Hour}))
-		near(t, key+" re-created: ExpiresAt", e.meta(key).ExpiresAt, time.Now().Add(4*time.Hour))
+		near(t, key+" re-created: ExpiresAt", e.meta(key).ExpiresAt, e.clock.Now().Add(4*time.Hour))
 	}
 	// ListRetain refreshes too.
 	k := []byte("retain")
 	e.s.ListPush(e.ctx, e.cache, k, bs("a", "b"), false, 0, store.CollectionTTL{TTL: time.Hour})
 	e.s.ListRetain(e.ctx, e.cache, k, 0, 1, store.CollectionTTL{TTL: 5 * time.Hour})
-	near(t, "retain without refresh", e.meta("retain").ExpiresAt, time.Now().Add(time.Hour))
+	near(t, "retain without refresh", e.meta("retain").ExpiresAt, e.clock.Now().Add(time.Hour))
 	e.s.ListRetain(e.ctx, e.cache, k, 0, 1, store.CollectionTTL{TTL: 5 * time.Hour, Refresh: true})
-	near(t, "retain with refresh", e.meta("retain").ExpiresAt, time.Now().Add(5*time.Hour))
+	near(t, "retain with refresh", e.meta("retain").ExpiresAt, e.clock.Now().Add(5*time.Hour))
 	_, err := e.s.ListPush(e.ctx, e.cache, k, bs("a"), false, 0, store.CollectionTTL{TTL: -1})
-	wantErr(t, "negative collection TTL", err, store.ErrInvalidArgument)
+	wantErr(t, "negative collection TTL", err, errs.ErrInvalidArgument)
 }
 
 func testCollectionWrongType(t *testing.T, e *env) {
@@ -791,7 +792,7 @@ func testCollectionWrongType(t *testing.T, e *env) {
 				continue
 			}
 			for i, fn := range fns {
-				wantErr(t, fmt.Sprintf("%v op %d on a %v", opKind, i, itemKind), fn([]byte(key)), store.ErrWrongType)
+				wantErr(t, fmt.Sprintf("%v op %d on a %v", opKind, i, itemKind), fn([]byte(key)), errs.ErrWrongType)
 			}
 		}
 	}
@@ -801,7 +802,7 @@ func testCollectionWrongType(t *testing.T, e *env) {
 		e.wantKind(key, kindp(kind))
 	}
 	_, _, err := e.s.Get(e.ctx, e.cache, []byte("list"))
-	wantErr(t, "Get(list)", err, store.ErrWrongType)
+	wantErr(t, "Get(list)", err, errs.ErrWrongType)
 	// A scalar Set replaces a collection.
 	e.set("list", "now scalar", 0)
 	e.want("list", "now scalar")
@@ -811,20 +812,20 @@ func testCollectionElementSize(t *testing.T, e *env) {
 	big := bytes.Repeat([]byte("x"), store.MaxElementSize+1)
 	max := big[:store.MaxElementSize]
 	k := []byte("k")
-	errs := []error{
+	got := []error{
 		e.s.DictionarySet(e.ctx, e.cache, k, []store.FieldValue{{Field: []byte("f"), Value: big}}, noTTL),
 		e.s.DictionarySet(e.ctx, e.cache, k, []store.FieldValue{{Field: big, Value: []byte("v")}}, noTTL),
 		e.s.SetAdd(e.ctx, e.cache, k, [][]byte{[]byte("ok"), big}, noTTL),
 		e.s.SortedSetPut(e.ctx, e.cache, k, []store.ScoredElement{{Value: big}}, noTTL),
 	}
 	_, err := e.s.ListPush(e.ctx, e.cache, k, [][]byte{big}, false, 0, noTTL)
-	errs = append(errs, err)
+	got = append(got, err)
 	_, err = e.s.DictionaryIncrement(e.ctx, e.cache, k, big, 1, noTTL)
-	errs = append(errs, err)
+	got = append(got, err)
 	_, err = e.s.SortedSetIncrement(e.ctx, e.cache, k, big, 1, noTTL)
-	errs = append(errs, err)
-	for i, err := range errs {
-		wantErr(t, fmt.Sprintf("oversized element %d", i), err, store.ErrElementTooLarge)
+	got = append(got, err)
+	for i, err := range got {
+		wantErr(t, fmt.Sprintf("oversized element %d", i), err, errs.ErrElementTooLarge)
 	}
 	e.wantKind("k", nil)
 	// Exactly the limit is fine.
@@ -863,37 +864,37 @@ func testCollectionLSN(t *testing.T, e *env) {
 func testCollectionMissingCache(t *testing.T, e *env) {
 	const c = "no-such-cache"
 	k := []byte("k")
-	errs := []error{
+	got := []error{
 		e.s.DictionarySet(e.ctx, c, k, []store.FieldValue{{Field: []byte("f")}}, noTTL),
 		e.s.SetAdd(e.ctx, c, k, bs("x"), noTTL),
 		e.s.SortedSetPut(e.ctx, c, k, []store.ScoredElement{se("x", 1)}, noTTL),
 	}
 	_, _, err := e.s.ListFetch(e.ctx, c, k, 0, 1)
-	errs = append(errs, err)
+	got = append(got, err)
 	_, _, err = e.s.SetFetch(e.ctx, c, k)
-	errs = append(errs, err)
+	got = append(got, err)
 	_, err = e.s.SortedSetUnionStore(e.ctx, c, k, nil, store.AggregateSum, 0)
-	errs = append(errs, err)
-	for i, err := range errs {
-		wantErr(t, fmt.Sprintf("op %d on a missing cache", i), err, store.ErrCacheNotFound)
+	got = append(got, err)
+	for i, err := range got {
+		wantErr(t, fmt.Sprintf("op %d on a missing cache", i), err, errs.ErrCacheNotFound)
 	}
 	err = e.s.SetAdd(e.ctx, e.cache, nil, bs("x"), noTTL)
-	wantErr(t, "SetAdd with an empty key", err, store.ErrInvalidArgument)
+	wantErr(t, "SetAdd with an empty key", err, errs.ErrInvalidArgument)
 }
 
 func testCollectionExpiry(t *testing.T, e *env) {
 	k := []byte("l")
-	if _, err := e.s.ListPush(e.ctx, e.cache, k, bs("old"), false, 0, store.CollectionTTL{TTL: 50 * time.Millisecond}); err != nil {
+	if _, err := e.s.ListPush(e.ctx, e.cache, k, bs("old"), false, 0, store.CollectionTTL{TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "list expiry", func() bool {
-		_, found, _ := e.s.ListFetch(e.ctx, e.cache, k, 0, store.Unbounded)
-		return !found
-	})
+	e.clock.Advance(time.Minute)
+	if _, found, err := e.s.ListFetch(e.ctx, e.cache, k, 0, store.Unbounded); err != nil || found {
+		t.Fatalf("ListFetch of an expired list = %v, %v", found, err)
+	}
 	// A write after expiry creates a new collection with the new TTL.
 	if n, err := e.s.ListPush(e.ctx, e.cache, k, bs("new"), false, 0, store.CollectionTTL{TTL: time.Hour}); err != nil || n != 1 {
 		t.Fatalf("ListPush after expiry = %d, %v; want 1", n, err)
 	}
 	e.wantList("l", "new")
-	near(t, "re-created list", e.meta("l").ExpiresAt, time.Now().Add(time.Hour))
+	near(t, "re-created list", e.meta("l").ExpiresAt, e.clock.Now().Add(time.Hour))
 }

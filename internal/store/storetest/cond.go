@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -23,13 +24,13 @@ func testSetIf(t *testing.T, e *env) {
 	checkSetIf(t, e, false)
 
 	_, err := e.s.SetIf(e.ctx, e.cache, []byte("k"), []byte("v"), 0, store.Condition{Kind: 200})
-	wantErr(t, "SetIf with an unknown condition", err, store.ErrInvalidArgument)
+	wantErr(t, "SetIf with an unknown condition", err, errs.ErrInvalidArgument)
 
 	stored, err := e.s.SetIf(e.ctx, e.cache, []byte("ttl"), []byte("v"), time.Hour, store.Condition{Kind: store.CondAbsent})
 	if err != nil || !stored {
 		t.Fatalf("SetIf with a TTL = %v, %v", stored, err)
 	}
-	near(t, "ExpiresAt after SetIf", e.meta("ttl").ExpiresAt, time.Now().Add(time.Hour))
+	near(t, "ExpiresAt after SetIf", e.meta("ttl").ExpiresAt, e.clock.Now().Add(time.Hour))
 }
 
 func testSetIfHash(t *testing.T, e *env) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -33,11 +34,11 @@ var feedTests = []struct {
 
 func (e *env) ranges() []store.FeedRange {
 	e.t.Helper()
-	rs, err := e.s.FeedRanges(e.ctx, e.cache)
+	info, err := e.s.CacheInfo(e.ctx, e.cache)
 	if err != nil {
-		e.t.Fatalf("FeedRanges: %v", err)
+		e.t.Fatalf("CacheInfo: %v", err)
 	}
-	return rs
+	return store.FeedRanges(info)
 }
 
 func (e *env) partitionOf(key string) int {
@@ -178,7 +179,7 @@ func testFeedAllVersions(t *testing.T, e *env) {
 	p := e.partitionOf("a")
 	// All versions cannot be read from the beginning.
 	_, err := e.s.ReadFeed(e.ctx, e.cache, store.FeedRead{Partition: e.partitionOf("before"), Mode: store.FeedAllVersions})
-	wantErr(t, "all versions from the beginning", err, store.ErrFeedRetention)
+	wantErr(t, "all versions from the beginning", err, errs.ErrFeedRetention)
 	start := e.avadNow()[p]
 	e.set("a", "1", 0)
 	e.set("a", "2", 0)
@@ -294,9 +295,9 @@ func testFeedNow(t *testing.T, e *env) {
 
 func testFeedPointInTime(t *testing.T, e *env) {
 	e.set("a", "1", 0)
-	time.Sleep(20 * time.Millisecond)
-	at := time.Now()
-	time.Sleep(20 * time.Millisecond)
+	e.clock.Advance(time.Second)
+	at := e.clock.Now()
+	e.clock.Advance(time.Second)
 	e.set("b", "1", 0)
 	var got []store.Change
 	for _, r := range e.ranges() {
@@ -342,7 +343,7 @@ func testFeedPartitionKey(t *testing.T, e *env) {
 		k := fmt.Sprint("other", i)
 		if e.partitionOf(k) != p {
 			_, err := e.s.ReadFeed(e.ctx, e.cache, store.FeedRead{Partition: p, PartitionKey: []byte(k)})
-			wantErr(t, "key of another partition", err, store.ErrInvalidArgument)
+			wantErr(t, "key of another partition", err, errs.ErrInvalidArgument)
 			break
 		}
 	}
@@ -392,13 +393,13 @@ func testFeedEpoch(t *testing.T, e *env) {
 	if err := e.s.DeleteCache(e.ctx, e.cache); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.CreateCache(e.ctx, e.cache); err != nil {
+	if err := e.create(e.cache); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.s.ReadFeed(e.ctx, e.cache, store.FeedRead{Partition: 0, Epoch: info.Epoch})
-	wantErr(t, "read at the old epoch", err, store.ErrFeedEpoch)
+	wantErr(t, "read at the old epoch", err, errs.ErrFeedEpoch)
 	_, err = e.s.ReadFeed(e.ctx, "no-such-cache-"+e.cache, store.FeedRead{})
-	wantErr(t, "missing cache", err, store.ErrCacheNotFound)
+	wantErr(t, "missing cache", err, errs.ErrCacheNotFound)
 }
 
 func testFeedFlush(t *testing.T, e *env) {
@@ -409,7 +410,7 @@ func testFeedFlush(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	_, err := e.s.ReadFeed(e.ctx, e.cache, store.FeedRead{Partition: p, Mode: store.FeedAllVersions, AfterLSN: pos[p]})
-	wantErr(t, "all versions across a flush", err, store.ErrFeedRetention)
+	wantErr(t, "all versions across a flush", err, errs.ErrFeedRetention)
 	if cs := e.readAllParts(store.FeedLatestVersion); len(cs) != 0 {
 		t.Fatalf("latest version after flush: %s", summary(cs))
 	}
@@ -430,9 +431,9 @@ func testFeedFlush(t *testing.T, e *env) {
 func testFeedExpiry(t *testing.T, e *env) {
 	p := e.partitionOf("gone")
 	pos := e.avadNow()
-	e.set("gone", "1", 50*time.Millisecond)
+	e.set("gone", "1", time.Minute)
 	e.set("kept", "1", 0)
-	time.Sleep(60 * time.Millisecond)
+	e.clock.Advance(time.Minute)
 	// Invisible to latest-version reads at once.
 	for _, c := range e.readAllParts(store.FeedLatestVersion) {
 		if string(c.Key) == "gone" {
@@ -480,8 +481,8 @@ func testFeedInvalid(t *testing.T, e *env) {
 		{Mode: 9},
 	} {
 		_, err := e.s.ReadFeed(e.ctx, e.cache, r)
-		wantErr(t, fmt.Sprintf("ReadFeed(%+v)", r), err, store.ErrInvalidArgument)
+		wantErr(t, fmt.Sprintf("ReadFeed(%+v)", r), err, errs.ErrInvalidArgument)
 	}
-	_, err := e.s.FeedRanges(e.ctx, "missing-"+e.cache)
-	wantErr(t, "FeedRanges(missing)", err, store.ErrCacheNotFound)
+	_, err := e.s.ReadFeed(e.ctx, "missing-"+e.cache, store.FeedRead{})
+	wantErr(t, "ReadFeed(missing)", err, errs.ErrCacheNotFound)
 }

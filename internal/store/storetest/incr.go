@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
 func testIncrement(t *testing.T, e *env) {
@@ -49,27 +49,27 @@ func testIncrementErrors(t *testing.T, e *env) {
 		"", " 1", "1 ", "+1", "-", "--1", "1-", "abc", "1a", "1.5", "1e3", "0x10",
 		"1_000", "١", "9223372036854775808", "-9223372036854775809", "99999999999999999999",
 	} {
-		f(s, 1, store.ErrNotInteger)
+		f(s, 1, errs.ErrNotInteger)
 	}
-	f("9223372036854775807", 1, store.ErrOverflow)
-	f("9223372036854775807", math.MaxInt64, store.ErrOverflow)
-	f("-9223372036854775808", -1, store.ErrOverflow)
-	f("-9223372036854775808", math.MinInt64, store.ErrOverflow)
-	f("1", math.MaxInt64, store.ErrOverflow)
-	f("-2", math.MinInt64, store.ErrOverflow)
+	f("9223372036854775807", 1, errs.ErrOverflow)
+	f("9223372036854775807", math.MaxInt64, errs.ErrOverflow)
+	f("-9223372036854775808", -1, errs.ErrOverflow)
+	f("-9223372036854775808", math.MinInt64, errs.ErrOverflow)
+	f("1", math.MaxInt64, errs.ErrOverflow)
+	f("-2", math.MinInt64, errs.ErrOverflow)
 }
 
 func testIncrementTTL(t *testing.T, e *env) {
 	if _, err := e.s.Increment(e.ctx, e.cache, []byte("k"), 1, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	near(t, "ExpiresAt after Increment with TTL", e.meta("k").ExpiresAt, time.Now().Add(time.Hour))
+	near(t, "ExpiresAt after Increment with TTL", e.meta("k").ExpiresAt, e.clock.Now().Add(time.Hour))
 
 	// Every increment is a write that applies its TTL, as Set does.
 	if _, err := e.s.Increment(e.ctx, e.cache, []byte("k"), 1, 3*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	near(t, "ExpiresAt after a second Increment", e.meta("k").ExpiresAt, time.Now().Add(3*time.Hour))
+	near(t, "ExpiresAt after a second Increment", e.meta("k").ExpiresAt, e.clock.Now().Add(3*time.Hour))
 	if _, err := e.s.Increment(e.ctx, e.cache, []byte("k"), 1, 0); err != nil {
 		t.Fatal(err)
 	}

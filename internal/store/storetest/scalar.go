@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -78,7 +79,7 @@ func testEmptyKey(t *testing.T, e *env) {
 		"Meta": func() error { _, _, err := e.s.Meta(e.ctx, e.cache, k); return err },
 	}
 	for name, op := range ops {
-		wantErr(t, name, op(), store.ErrInvalidArgument)
+		wantErr(t, name, op(), errs.ErrInvalidArgument)
 	}
 }
 
@@ -147,30 +148,30 @@ func testSizeLimit(t *testing.T, e *env) {
 
 	e.set("small", "old", 0)
 	over := bytes.Repeat([]byte{'y'}, store.MaxItemSize-len("small")+1)
-	wantErr(t, "Set one byte over", e.s.Set(e.ctx, e.cache, []byte("small"), over, 0), store.ErrItemTooLarge)
+	wantErr(t, "Set one byte over", e.s.Set(e.ctx, e.cache, []byte("small"), over, 0), errs.ErrItemTooLarge)
 	_, err = e.s.SetIf(e.ctx, e.cache, []byte("small"), over, 0, store.Condition{Kind: store.CondAlways})
-	wantErr(t, "SetIf one byte over", err, store.ErrItemTooLarge)
+	wantErr(t, "SetIf one byte over", err, errs.ErrItemTooLarge)
 	err = e.s.SetBatch(e.ctx, e.cache, []store.Item{{Key: []byte("small"), Value: over}})
-	wantErr(t, "SetBatch one byte over", err, store.ErrItemTooLarge)
+	wantErr(t, "SetBatch one byte over", err, errs.ErrItemTooLarge)
 	e.want("small", "old")
 
 	// The key counts too.
 	bigKey := bytes.Repeat([]byte{'k'}, store.MaxItemSize)
-	wantErr(t, "Set with an oversized key", e.s.Set(e.ctx, e.cache, bigKey, []byte("v"), 0), store.ErrItemTooLarge)
+	wantErr(t, "Set with an oversized key", e.s.Set(e.ctx, e.cache, bigKey, []byte("v"), 0), errs.ErrItemTooLarge)
 }
 
 func testInvalidTTL(t *testing.T, e *env) {
 	k, v := []byte("k"), []byte("v")
 	for _, ttl := range []time.Duration{-1, -time.Hour, store.MaxTTL + 1} {
-		wantErr(t, "Set", e.s.Set(e.ctx, e.cache, k, v, ttl), store.ErrInvalidArgument)
+		wantErr(t, "Set", e.s.Set(e.ctx, e.cache, k, v, ttl), errs.ErrInvalidArgument)
 		_, err := e.s.SetIf(e.ctx, e.cache, k, v, ttl, store.Condition{Kind: store.CondAlways})
-		wantErr(t, "SetIf", err, store.ErrInvalidArgument)
+		wantErr(t, "SetIf", err, errs.ErrInvalidArgument)
 		err = e.s.SetBatch(e.ctx, e.cache, []store.Item{{Key: k, Value: v, TTL: ttl}})
-		wantErr(t, "SetBatch", err, store.ErrInvalidArgument)
+		wantErr(t, "SetBatch", err, errs.ErrInvalidArgument)
 		_, err = e.s.Increment(e.ctx, e.cache, k, 1, ttl)
-		wantErr(t, "Increment", err, store.ErrInvalidArgument)
+		wantErr(t, "Increment", err, errs.ErrInvalidArgument)
 	}
 	e.wantMissing("k")
 	e.set("k", "v", store.MaxTTL)
-	near(t, "ExpiresAt with MaxTTL", e.meta("k").ExpiresAt, time.Now().Add(store.MaxTTL))
+	near(t, "ExpiresAt with MaxTTL", e.meta("k").ExpiresAt, e.clock.Now().Add(store.MaxTTL))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -28,7 +29,7 @@ func testUpdateTTL(t *testing.T, e *env) {
 			}
 		} else {
 			near(t, fmt.Sprintf("UpdateTTL(initial %v, mode %d, %v): ExpiresAt", initial, mode, ttl),
-				m.ExpiresAt, time.Now().Add(wantTTL))
+				m.ExpiresAt, e.clock.Now().Add(wantTTL))
 		}
 		e.want(key, "v")
 	}
@@ -47,11 +48,11 @@ func testUpdateTTL(t *testing.T, e *env) {
 	e.set("k", "v", hour)
 	for _, ttl := range []time.Duration{0, -1, store.MaxTTL + 1} {
 		_, err := e.s.UpdateTTL(e.ctx, e.cache, []byte("k"), store.TTLOverwrite, ttl)
-		wantErr(t, fmt.Sprintf("UpdateTTL(%v)", ttl), err, store.ErrInvalidArgument)
+		wantErr(t, fmt.Sprintf("UpdateTTL(%v)", ttl), err, errs.ErrInvalidArgument)
 	}
 	_, err := e.s.UpdateTTL(e.ctx, e.cache, []byte("k"), 200, hour)
-	wantErr(t, "UpdateTTL with an unknown mode", err, store.ErrInvalidArgument)
-	near(t, "ExpiresAt after rejected updates", e.meta("k").ExpiresAt, time.Now().Add(hour))
+	wantErr(t, "UpdateTTL with an unknown mode", err, errs.ErrInvalidArgument)
+	near(t, "ExpiresAt after rejected updates", e.meta("k").ExpiresAt, e.clock.Now().Add(hour))
 }
 
 func testUpdateTTLMissing(t *testing.T, e *env) {
@@ -76,7 +77,7 @@ func testMeta(t *testing.T, e *env) {
 		t.Fatalf("Meta = %+v; want scalar, never expires, LSN > 0, partition < %d", m, info.Partitions)
 	}
 	e.set("k", "v", 2*time.Hour)
-	near(t, "ExpiresAt", e.meta("k").ExpiresAt, time.Now().Add(2*time.Hour))
+	near(t, "ExpiresAt", e.meta("k").ExpiresAt, e.clock.Now().Add(2*time.Hour))
 	if p := e.meta("k").Partition; p != m.Partition {
 		t.Fatalf("partition of one key changed from %d to %d", m.Partition, p)
 	}
@@ -135,26 +136,25 @@ func testLSN(t *testing.T, e *env) {
 }
 
 func testExpiry(t *testing.T, e *env) {
-	const short = 30 * time.Millisecond
+	const short = time.Minute
 	e.set("long", "v", time.Hour)
 	e.set("forever", "v", 0)
 	for _, k := range []string{"get", "absent", "incr", "ttl", "del", "meta"} {
 		e.set(k, "41", short)
 	}
-	eventually(t, "short-TTL items expire", func() bool {
-		got, err := e.s.KeysExist(e.ctx, e.cache, [][]byte{
-			[]byte("get"), []byte("absent"), []byte("incr"), []byte("ttl"), []byte("del"), []byte("meta"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ok := range got {
-			if ok {
-				return false
-			}
-		}
-		return true
+	// Expired items vanish at once, before any sweep.
+	e.clock.Advance(short)
+	got, err := e.s.KeysExist(e.ctx, e.cache, [][]byte{
+		[]byte("get"), []byte("absent"), []byte("incr"), []byte("ttl"), []byte("del"), []byte("meta"),
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ok := range got {
+		if ok {
+			t.Fatalf("key %d still exists once its TTL has passed", i)
+		}
+	}
 	e.wantMissing("get")
 	e.want("long", "v")
 	e.want("forever", "v")
@@ -181,8 +181,8 @@ func testExpiry(t *testing.T, e *env) {
 	if r, err := e.s.UpdateTTL(e.ctx, e.cache, []byte("long"), store.TTLDecrease, short); err != nil || r != store.TTLSet {
 		t.Fatalf("UpdateTTL(decrease) = %d, %v", r, err)
 	}
-	eventually(t, "an item with a shortened TTL expires", func() bool {
-		_, found, err := e.s.Get(e.ctx, e.cache, []byte("long"))
-		return err == nil && !found
-	})
+	e.clock.Advance(short)
+	if _, found, err := e.s.Get(e.ctx, e.cache, []byte("long")); err != nil || found {
+		t.Fatalf("Get of an item whose shortened TTL passed = %v, %v", found, err)
+	}
 }
