@@ -11,10 +11,11 @@ import (
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/storetest"
 )
 
 func TestEvictionPrefersColdKeys(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	const (
 		itemSize = 10 + 90 + ItemOverhead // keys are 10 bytes, values 90
 		fits     = 1000
@@ -101,7 +102,7 @@ func TestEvictionAcrossCaches(t *testing.T) {
 }
 
 func TestConcurrentOps(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Now: clk.Now, MaxMemory: 64 << 10, Partitions: 8, ExpirySweepInterval: time.Millisecond})
 	s.CreateCache(ctx, "d", store.CacheConfig{})
 	const workers, ops = 8, 2000

@@ -8,6 +8,7 @@ import (
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/storetest"
 )
 
 // readAll reads partition p from after to its end.
@@ -47,7 +48,7 @@ func TestFeedRetentionByCount(t *testing.T) {
 }
 
 func TestFeedRetentionByBytesAndAge(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Partitions: 1, FeedLogAlways: true, FeedLogBytes: 10 * (feedRecordOverhead + 1 + 100), FeedLogRetention: time.Minute, Now: clk.Now, ExpirySweepInterval: -1})
 	v := make([]byte, 100)
 	for range 20 {
@@ -170,7 +171,7 @@ func TestFeedActiveExpiry(t *testing.T) {
 }
 
 func TestFeedBatchAcrossExpired(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Partitions: 1, FeedLogAlways: true, Now: clk.Now, ExpirySweepInterval: -1})
 	s.Set(ctx, "c", []byte("a"), []byte("old"), time.Second)
 	clk.Advance(2 * time.Second)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/storetest"
+	"github.com/setsuna-io/setsuna/internal/topics/topicstest"
 )
 
 func TestSuite(t *testing.T) {
@@ -30,31 +30,14 @@ func TestSuite(t *testing.T) {
 	})
 }
 
-func TestTopicLogSuite(t *testing.T) {
-	storetest.RunTopicLog(t, func(t *testing.T, limits storetest.TopicLimits) store.TopicLog {
-		return NewTopicLog(TopicLogOptions{MaxMessages: limits.MaxMessages})
-	})
+func newTopicLog(t *testing.T, limits storetest.TopicLimits) store.TopicLog {
+	return NewTopicLog(TopicLogOptions{MaxMessages: limits.MaxMessages})
 }
 
-// fakeClock is a manual clock for deterministic expiry.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+func TestTopicLogSuite(t *testing.T) { storetest.RunTopicLog(t, newTopicLog) }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// The hub's suite over this engine's log: what subscribers get.
+func TestHubSuite(t *testing.T) { topicstest.Run(t, newTopicLog) }
 
 // newTest returns a store with cache "c" that is closed and checked when
 // the test ends.
@@ -109,7 +92,7 @@ func checkAccounting(t *testing.T, s *Store) {
 var ctx = context.Background()
 
 func TestLazyExpiry(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Now: clk.Now, ExpirySweepInterval: -1})
 	k := []byte("k")
 	if err := s.Set(ctx, "c", k, []byte("41"), time.Second); err != nil {
@@ -143,7 +126,7 @@ func TestLazyExpiry(t *testing.T) {
 }
 
 func TestActiveExpiry(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Now: clk.Now, ExpirySweepInterval: time.Millisecond})
 	var keep int64
 	for i := range 2000 {
@@ -169,7 +152,7 @@ func TestActiveExpiry(t *testing.T) {
 }
 
 func TestSweepOnceBounded(t *testing.T) {
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newTest(t, Options{Now: clk.Now, Partitions: 1, ExpirySweepInterval: -1})
 	for i := range 1000 {
 		if err := s.Set(ctx, "c", fmt.Appendf(nil, "k%d", i), nil, time.Second); err != nil {

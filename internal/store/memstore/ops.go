@@ -131,25 +131,30 @@ func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl tim
 		return false, err
 	}
 	err = s.write(name, key, need(key, value), func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
-		present := live(it, now)
-		var current []byte
-		if present {
-			switch {
-			case it.kind == store.KindScalar:
-				current = it.value
-			case cond.Kind > store.CondPresent:
-				// Value conditions compare scalars only.
-				return 0, wrongType(it)
-			}
-		}
-		if !cond.Holds(current, present) {
-			return 0, nil
+		if ok, err := holds(p.items[string(key)], now, cond); !ok {
+			return 0, err
 		}
 		stored = true
 		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
 	})
 	return stored, err
+}
+
+// holds evaluates cond against the item under a key (nil when missing).
+// Value conditions compare scalars only: on a collection they are
+// errs.ErrWrongType.
+func holds(it *item, now int64, cond store.Condition) (bool, error) {
+	present := live(it, now)
+	var current []byte
+	if present {
+		switch {
+		case it.kind == store.KindScalar:
+			current = it.value
+		case cond.Kind > store.CondPresent:
+			return false, wrongType(it)
+		}
+	}
+	return cond.Holds(current, present), nil
 }
 
 // SetBatch stores all items atomically: it locks every involved partition
@@ -312,18 +317,8 @@ func (s *Store) DeleteIf(_ context.Context, name string, key []byte, cond store.
 	}
 	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
 		it := p.items[string(key)]
-		present := live(it, now)
-		var current []byte
-		if present {
-			switch {
-			case it.kind == store.KindScalar:
-				current = it.value
-			case cond.Kind > store.CondPresent:
-				return 0, wrongType(it)
-			}
-		}
-		if !present || !cond.Holds(current, present) {
-			return p.purgeExpired(key, now), nil
+		if ok, err := holds(it, now, cond); !ok || !live(it, now) {
+			return p.purgeExpired(key, now), err
 		}
 		deleted = true
 		p.commit(now, store.FeedDelete, it, image{}, false)
