@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -180,9 +181,16 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 	if err != nil {
 		return fmt.Errorf("cannot read config file: %w", err)
 	}
+	// Numbers stay as written: decoded as float64, 1000000 would print as
+	// "1e+06", which no integer flag accepts.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var values map[string]any
-	if err := json.Unmarshal(data, &values); err != nil {
+	if err := dec.Decode(&values); err != nil {
 		return fmt.Errorf("cannot parse config file %s: %w", path, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("cannot parse config file %s: trailing data after the JSON object", path)
 	}
 	names := make([]string, 0, len(values))
 	for name := range values {

@@ -67,6 +67,23 @@ func TestLoadServeConfigPrecedence(t *testing.T) {
 	f([]string{"--config=" + file, "--listen", "127.0.0.1:3333"}, map[string]string{"SETSUNA_LISTEN": "127.0.0.1:2222", "SETSUNA_MAX_MEMORY": "2MiB"}, "127.0.0.1:3333", 2<<20, 8)
 }
 
+// Integers of a million and more stay integers (a float64 decode would
+// make "1e+06" of them, which no integer flag accepts).
+func TestConfigFileLargeIntegers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(file, []byte(`{"topic-replay-messages": 1000000, "max-memory": 3000000000, "shutdown-timeout": "90s"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := serveFlags(fs).cfg
+	if err := loadServeConfig(fs, []string{"--config", file}, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TopicReplayMessages != 1000000 || cfg.MaxMemory != 3000000000 || cfg.ShutdownTimeout != 90*time.Second {
+		t.Fatalf("config = replay %d, max memory %d, shutdown %v", cfg.TopicReplayMessages, cfg.MaxMemory, cfg.ShutdownTimeout)
+	}
+}
+
 func TestLoadServeConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -89,6 +106,7 @@ func TestLoadServeConfigErrors(t *testing.T) {
 	}
 	f([]string{"--config", filepath.Join(dir, "missing.json")}, nil, "cannot read config file")
 	f([]string{"--config", write("bad.json", "{")}, nil, "cannot parse config file")
+	f([]string{"--config", write("two.json", `{"listen": "127.0.0.1:1"} {}`)}, nil, "trailing data")
 	f([]string{"--config", write("unknown.json", `{"lisen": "x"}`)}, nil, `unknown setting "lisen"`)
 	f([]string{"--config", write("badsize.json", `{"max-memory": "lots"}`)}, nil, "invalid max-memory")
 	f(nil, map[string]string{"SETSUNA_PARTITIONS": "many"}, "SETSUNA_PARTITIONS")
