@@ -20,31 +20,27 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/client"
-	"github.com/setsuna-io/setsuna/internal/server"
+	"github.com/setsuna-io/setsuna/embed"
 )
 
 // testAddr is the address of the in-process server shared by the tests.
 var testAddr string
 
 func TestMain(m *testing.M) {
-	srv, err := server.New(server.Config{
+	node, err := embed.Start(embed.Config{
 		Listen: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "server.New:", err)
+		fmt.Fprintln(os.Stderr, "embed.Start:", err)
 		os.Exit(1)
 	}
-	if err := srv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "server.Start:", err)
-		os.Exit(1)
-	}
-	testAddr = srv.Addr()
+	testAddr = node.Addr()
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Stop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "server.Stop:", err)
+	if err := node.Stop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "node.Stop:", err)
 	}
 	os.Exit(code)
 }

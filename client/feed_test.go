@@ -4,25 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/setsuna-io/setsuna/client"
-	"github.com/setsuna-io/setsuna/internal/feedrpc"
-	"github.com/setsuna-io/setsuna/internal/momento"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 )
 
-// feedEnv is a running server with the Momento surface and the feed
-// service (wired like internal/server, with the Authorizer's interceptors
-// in dev mode), a cache client and a feed client.
+// feedEnv is a running node, a cache client and a feed client.
 type feedEnv struct {
 	cache *client.CacheClient
 	feed  *client.FeedClient
@@ -31,18 +24,7 @@ type feedEnv struct {
 
 func newFeedEnv(t *testing.T) *feedEnv {
 	t.Helper()
-	st := memstore.New(memstore.Options{ExpirySweepInterval: 5 * time.Millisecond})
-	quiet := slog.New(slog.DiscardHandler)
-	svc := momento.New(st, quiet)
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
-	svc.Register(gs)
-	feedrpc.Register(gs, st, quiet)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	cfg := client.Config{Address: lis.Addr().String()}
+	cfg := client.Config{Address: testnode.Start(t, embed.Config{}).Addr()}
 	cc, err := client.NewCacheClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +36,6 @@ func newFeedEnv(t *testing.T) *feedEnv {
 	t.Cleanup(func() {
 		cc.Close()
 		fc.Close()
-		gs.Stop()
-		st.Close()
 	})
 	e := &feedEnv{cache: cc, feed: fc, name: "feed"}
 	if _, err := cc.CreateCache(t.Context(), &client.CreateCacheRequest{CacheName: e.name}); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -17,9 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/client"
-	"github.com/setsuna-io/setsuna/internal/broker"
-	"github.com/setsuna-io/setsuna/internal/momento"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 )
 
 // topicServer is a server with topics whose Subscribe streams can be made
@@ -27,35 +24,19 @@ import (
 type topicServer struct {
 	addr       string
 	breakAfter atomic.Int64 // 0: never
-	stop       func()
 }
 
 func newTopicServer(t *testing.T, heartbeat time.Duration) *topicServer {
 	t.Helper()
 	ts := &topicServer{}
-	st := memstore.New(memstore.Options{})
-	b := broker.NewMemory(broker.Options{})
-	svc := momento.New(st, slog.New(slog.DiscardHandler))
-	svc.EnableTopics(b, momento.TopicOptions{HeartbeatInterval: heartbeat})
-	gs := grpc.NewServer(grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	breaker := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		if n := ts.breakAfter.Load(); n > 0 {
 			ss = &breakingStream{ServerStream: ss, left: n}
 		}
 		return h(srv, ss)
-	}))
-	svc.Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
 	}
-	go gs.Serve(lis)
-	ts.addr = lis.Addr().String()
-	ts.stop = func() {
-		b.Close()
-		gs.GracefulStop()
-		st.Close()
-	}
-	t.Cleanup(ts.stop)
+	n := testnode.Start(t, embed.Config{TopicHeartbeat: heartbeat, StreamInterceptors: []grpc.StreamServerInterceptor{breaker}})
+	ts.addr = n.Addr()
 	return ts
 }
 

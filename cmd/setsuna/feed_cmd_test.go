@@ -4,47 +4,29 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/setsuna-io/setsuna/client"
-	"github.com/setsuna-io/setsuna/internal/feedrpc"
-	"github.com/setsuna-io/setsuna/internal/momento"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/server"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 )
 
-// startFeedCLIServer serves the Momento surface and the feed service on a
-// loopback port, with cache "c".
+// startFeedCLIServer starts a node with cache "c".
 func startFeedCLIServer(t *testing.T) (string, *client.CacheClient) {
 	t.Helper()
-	st := memstore.New(memstore.Options{})
-	svc := momento.New(st, slog.New(slog.DiscardHandler))
-	gs := grpc.NewServer()
-	svc.Register(gs)
-	feedrpc.Register(gs, st, slog.New(slog.DiscardHandler))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := testnode.Start(t, embed.Config{}).Addr()
+	cc, err := client.NewCacheClient(client.Config{Address: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go gs.Serve(lis)
-	cc, err := client.NewCacheClient(client.Config{Address: lis.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cc.Close()
-		gs.Stop()
-		st.Close()
-	})
+	t.Cleanup(func() { cc.Close() })
 	if _, err := cc.CreateCache(t.Context(), &client.CreateCacheRequest{CacheName: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	return lis.Addr().String(), cc
+	return addr, cc
 }
 
 func feedCLI(ctx context.Context, args ...string) (int, string, string) {
@@ -77,7 +59,7 @@ func TestFeedCLI(t *testing.T) {
 	addr, cc := startFeedCLIServer(t)
 	ctx := t.Context()
 	code, out, stderr := feedCLI(ctx, "ranges", "c", "--addr", addr)
-	if code != exitOK || strings.Count(out, "\n") != memstore.DefaultPartitions || !strings.Contains(out, `0	{"Range":{"min":"","max":"1000"}}`) {
+	if code != exitOK || strings.Count(out, "\n") != server.DefaultPartitions || !strings.Contains(out, `0	{"Range":{"min":"","max":"1000"}}`) {
 		t.Fatalf("ranges: %d %q %q", code, out, stderr)
 	}
 	if code, _, stderr := feedCLI(ctx, "ranges", "missing", "--addr", addr); code != exitFailure || !strings.Contains(stderr, "cache not found") {

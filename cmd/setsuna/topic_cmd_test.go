@@ -3,42 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/setsuna-io/setsuna/client"
-	"github.com/setsuna-io/setsuna/internal/broker"
-	"github.com/setsuna-io/setsuna/internal/momento"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 )
 
-// startTopicCLIServer serves the Momento surface with topics on a loopback
-// port (assembled here, so the test does not depend on server wiring).
+// startTopicCLIServer starts a node and returns its address.
 func startTopicCLIServer(t *testing.T) string {
 	t.Helper()
-	st := memstore.New(memstore.Options{})
-	b := broker.NewMemory(broker.Options{})
-	svc := momento.New(st, slog.New(slog.DiscardHandler))
-	svc.EnableTopics(b, momento.TopicOptions{})
-	gs := grpc.NewServer()
-	svc.Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	t.Cleanup(func() {
-		b.Close()
-		gs.GracefulStop()
-		st.Close()
-	})
-	return lis.Addr().String()
+	return testnode.Start(t, embed.Config{}).Addr()
 }
 
 func topicCLI(ctx context.Context, args ...string) (int, string, string) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
 type fakeClock struct{ t time.Time }
@@ -88,7 +90,7 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 	f := func(name, token, want string) {
 		t.Helper()
 		_, err := s.Verify(token)
-		if !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), want) {
+		if !errors.Is(err, errs.ErrUnauthenticated) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s: Verify = %v, want unauthenticated containing %q", name, err, want)
 		}
 	}
@@ -133,10 +135,10 @@ func TestRevocationEndsCallsAndStreams(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("stream context not cancelled after revocation")
 	}
-	if !errors.Is(context.Cause(ctx), ErrUnauthenticated) {
+	if !errors.Is(context.Cause(ctx), errs.ErrUnauthenticated) {
 		t.Fatalf("cause = %v", context.Cause(ctx))
 	}
-	if _, err := s.Verify(m.JWT); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := s.Verify(m.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("revoked key verified: %v", err)
 	}
 	if _, err := s.Verify(other.JWT); err != nil {
@@ -171,7 +173,7 @@ func TestWatchEndsAtExpiry(t *testing.T) {
 	ctx, stop := s.Watch(context.Background(), p)
 	defer stop()
 	<-ctx.Done()
-	if !errors.Is(context.Cause(ctx), ErrUnauthenticated) {
+	if !errors.Is(context.Cause(ctx), errs.ErrUnauthenticated) {
 		t.Fatalf("cause = %v", context.Cause(ctx))
 	}
 }
@@ -202,15 +204,15 @@ func TestMintRules(t *testing.T) {
 	ok := error(nil)
 	f("super mints all-data", super, MintRequest{Perms: allData, ValidFor: time.Hour}, false, ok)
 	f("super mints never-expiring", super, MintRequest{Perms: allData}, false, ok)
-	f("super mints super", super, MintRequest{SuperUser: true}, false, ErrPermissionDenied)
-	f("all-data mints nothing", allDataP, MintRequest{Perms: allData[:1], ValidFor: time.Hour}, false, ErrPermissionDenied)
-	f("disposable mints nothing", dispP, MintRequest{Perms: allData[:1], ValidFor: time.Hour}, true, ErrPermissionDenied)
-	f("empty permissions", super, MintRequest{ValidFor: time.Hour}, false, ErrInvalidRequest)
-	f("duplicate permissions", super, MintRequest{Perms: []Permission{allData[0], {Resource: ResourceCache, Role: RoleReadOnly}}}, false, ErrInvalidRequest)
-	f("bad role", super, MintRequest{Perms: []Permission{{Resource: ResourceCache, Role: "admin"}}}, false, ErrInvalidRequest)
-	f("long token id", super, MintRequest{Perms: allData, TokenID: strings.Repeat("x", 65)}, false, ErrInvalidRequest)
-	f("disposable must expire", super, MintRequest{Perms: allData}, true, ErrInvalidRequest)
-	f("disposable at most 25h", super, MintRequest{Perms: allData, ValidFor: 25*time.Hour + time.Second}, true, ErrInvalidRequest)
+	f("super mints super", super, MintRequest{SuperUser: true}, false, errs.ErrPermissionDenied)
+	f("all-data mints nothing", allDataP, MintRequest{Perms: allData[:1], ValidFor: time.Hour}, false, errs.ErrPermissionDenied)
+	f("disposable mints nothing", dispP, MintRequest{Perms: allData[:1], ValidFor: time.Hour}, true, errs.ErrPermissionDenied)
+	f("empty permissions", super, MintRequest{ValidFor: time.Hour}, false, errs.ErrInvalidToken)
+	f("duplicate permissions", super, MintRequest{Perms: []Permission{allData[0], {Resource: ResourceCache, Role: RoleReadOnly}}}, false, errs.ErrInvalidToken)
+	f("bad role", super, MintRequest{Perms: []Permission{{Resource: ResourceCache, Role: "admin"}}}, false, errs.ErrInvalidToken)
+	f("long token id", super, MintRequest{Perms: allData, TokenID: strings.Repeat("x", 65)}, false, errs.ErrInvalidToken)
+	f("disposable must expire", super, MintRequest{Perms: allData}, true, errs.ErrInvalidToken)
+	f("disposable at most 25h", super, MintRequest{Perms: allData, ValidFor: 25*time.Hour + time.Second}, true, errs.ErrInvalidToken)
 	f("disposable 25h", super, MintRequest{Perms: allData, ValidFor: 25 * time.Hour}, true, ok)
 }
 
@@ -238,14 +240,14 @@ func TestRefresh(t *testing.T) {
 		t.Fatalf("refreshed key valid until %d, want now+30m", r.ValidUntil)
 	}
 	other, _ := s.GenerateAPIKey(super, MintRequest{Perms: scoped, ValidFor: time.Hour})
-	if _, err := s.RefreshAPIKey(m.JWT, other.RefreshToken); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := s.RefreshAPIKey(m.JWT, other.RefreshToken); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("refresh with another key's refresh token: %v", err)
 	}
-	if _, err := s.RefreshAPIKey(m.JWT, m.JWT); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := s.RefreshAPIKey(m.JWT, m.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("refresh with an API key as refresh token: %v", err)
 	}
 	clk.t = clk.t.Add(time.Hour)
-	if _, err := s.RefreshAPIKey(m.JWT, m.RefreshToken); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := s.RefreshAPIKey(m.JWT, m.RefreshToken); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("refresh of an expired key: %v", err)
 	}
 }
@@ -287,7 +289,7 @@ func TestKeyRotation(t *testing.T) {
 	kr3, _ := LoadKeyring(path)
 	s3 := New(Config{Keyring: kr3, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer s3.Close()
-	if _, err := s3.Verify(old.JWT); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := s3.Verify(old.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("token of a removed key verifies: %v", err)
 	}
 }
@@ -299,8 +301,8 @@ func TestAuthorize(t *testing.T) {
 		if (err == nil) != want {
 			t.Fatalf("Authorize(%+v, %+v) = %v, want allowed=%v", perms, op, err, want)
 		}
-		if err != nil && (!errors.Is(err, ErrPermissionDenied) || !strings.Contains(err.Error(), op.Name)) {
-			t.Fatalf("denial %q does not wrap ErrPermissionDenied or name %s", err, op.Name)
+		if err != nil && (!errors.Is(err, errs.ErrPermissionDenied) || !strings.Contains(err.Error(), op.Name)) {
+			t.Fatalf("denial %q does not wrap errs.ErrPermissionDenied or name %s", err, op.Name)
 		}
 	}
 	get := func(cache string, keys ...string) Op {

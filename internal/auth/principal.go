@@ -1,6 +1,9 @@
 // Package auth holds Setsuna's credentials and its one Authorizer: signed
 // API keys, disposable and refresh tokens, Momento's permission model, and
-// revocation. Surfaces turn their requests into an Op and ask Authorize.
+// revocation. Surfaces authenticate callers (Service.Verify) and put the
+// Principal into the request context; services turn each operation into an
+// Op and ask Authorize. Its errors are errs.ErrUnauthenticated,
+// errs.ErrPermissionDenied and errs.ErrInvalidToken.
 package auth
 
 import (
@@ -9,13 +12,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// Sentinel errors; surfaces map them to UNAUTHENTICATED / PERMISSION_DENIED.
-var (
-	ErrUnauthenticated  = errors.New("auth: unauthenticated")
-	ErrPermissionDenied = errors.New("auth: permission denied")
-	ErrInvalidRequest   = errors.New("auth: invalid token request")
+	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
 // Token kinds.
@@ -87,12 +85,15 @@ type Op struct {
 	Resource string // ResourceCache or ResourceTopic ("" with AccessControl/AccessAny)
 	Access   Access
 	Cache    string
-	Keys     [][]byte // cache ops: every item key touched
-	Topic    string
+	// Cache ops name every item key they touch in Key (one) or Keys
+	// (several); with neither, the op touches every item of the cache.
+	Key   []byte
+	Keys  [][]byte
+	Topic string
 }
 
 // Authorize is the Authorizer: nil when p may perform op, else an error
-// wrapping ErrPermissionDenied that names the operation and resource.
+// wrapping errs.ErrPermissionDenied that names the operation and resource.
 func Authorize(p *Principal, op Op) error {
 	if p.SuperUser || op.Access == AccessAny {
 		return nil
@@ -108,6 +109,14 @@ func Authorize(p *Principal, op Op) error {
 		}
 		return denied(op, "cache %q topic %q", op.Cache, op.Topic)
 	case op.Resource == ResourceCache:
+		if op.Key != nil {
+			for i := range p.Perms {
+				if p.Perms[i].allowsCache(op, op.Key) {
+					return nil
+				}
+			}
+			return denied(op, "cache %q key %s", op.Cache, quoteKey(op.Key))
+		}
 		if len(op.Keys) == 0 {
 			for i := range p.Perms {
 				if p.Perms[i].allowsCache(op, nil) {
@@ -131,7 +140,7 @@ func Authorize(p *Principal, op Op) error {
 }
 
 func denied(op Op, format string, args ...any) error {
-	return fmt.Errorf("%w: %s on %s", ErrPermissionDenied, op.Name, fmt.Sprintf(format, args...))
+	return errs.ErrPermissionDenied.Withf("%s on %s", op.Name, fmt.Sprintf(format, args...))
 }
 
 func (pm *Permission) allowsCache(op Op, key []byte) bool {
@@ -184,19 +193,19 @@ const maxPermissions = 20
 // long, every entry well-formed, and no two entries for the same resource.
 func ValidatePermissions(perms []Permission) error {
 	if len(perms) == 0 {
-		return fmt.Errorf("%w: cannot create token with empty permission list", ErrInvalidRequest)
+		return errs.ErrInvalidToken.Withf("cannot create token with empty permission list")
 	}
 	if len(perms) > maxPermissions {
-		return fmt.Errorf("%w: %d permissions, at most %d", ErrInvalidRequest, len(perms), maxPermissions)
+		return errs.ErrInvalidToken.Withf("%d permissions, at most %d", len(perms), maxPermissions)
 	}
 	seen := make(map[string]bool, len(perms))
 	for i, pm := range perms {
 		if err := pm.validate(); err != nil {
-			return fmt.Errorf("%w: permission %d: %v", ErrInvalidRequest, i, err)
+			return errs.ErrInvalidToken.Withf("permission %d: %v", i, err)
 		}
 		id := pm.resourceID()
 		if seen[id] {
-			return fmt.Errorf("%w: cannot create token with duplicate or conflicting permissions (permission %d repeats a resource)", ErrInvalidRequest, i)
+			return errs.ErrInvalidToken.Withf("cannot create token with duplicate or conflicting permissions (permission %d repeats a resource)", i)
 		}
 		seen[id] = true
 	}

@@ -6,10 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
 // Limits of minted tokens.
@@ -109,21 +110,21 @@ func unwrap(token string) string {
 // parse verifies signature and expiry of a token of one of kinds.
 func (s *Service) parse(token string, kinds ...string) (*Claims, error) {
 	if token == "" {
-		return nil, fmt.Errorf("%w: missing auth token", ErrUnauthenticated)
+		return nil, errs.ErrUnauthenticated.Withf("missing auth token")
 	}
 	c, err := parseJWT(unwrap(token), s.keys.publicKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+		return nil, errs.ErrUnauthenticated.Withf("%v", err)
 	}
 	kindOK := false
 	for _, k := range kinds {
 		kindOK = kindOK || c.Kind == k
 	}
 	if !kindOK {
-		return nil, fmt.Errorf("%w: a %s token cannot be used here", ErrUnauthenticated, c.Kind)
+		return nil, errs.ErrUnauthenticated.Withf("a %s token cannot be used here", c.Kind)
 	}
 	if c.ExpiresAt != 0 && s.now().Unix() >= c.ExpiresAt {
-		return nil, fmt.Errorf("%w: token expired", ErrUnauthenticated)
+		return nil, errs.ErrUnauthenticated.Withf("token expired")
 	}
 	return c, nil
 }
@@ -135,7 +136,7 @@ func (s *Service) Verify(token string) (*Principal, error) {
 		return nil, err
 	}
 	if s.revoked.revoked(p) {
-		return nil, fmt.Errorf("%w: token revoked", ErrUnauthenticated)
+		return nil, errs.ErrUnauthenticated.Withf("token revoked")
 	}
 	return p, nil
 }
@@ -144,11 +145,11 @@ func (s *Service) Verify(token string) (*Principal, error) {
 // so long-lived streams end too. Call stop when the stream ends.
 func (s *Service) Watch(ctx context.Context, p *Principal) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	unwatch := s.revoked.watch(p, func() { cancel(fmt.Errorf("%w: token revoked", ErrUnauthenticated)) })
+	unwatch := s.revoked.watch(p, func() { cancel(errs.ErrUnauthenticated.Withf("token revoked")) })
 	stopTimer := func() bool { return true }
 	if p.ExpiresAt != 0 {
 		d := time.Unix(p.ExpiresAt, 0).Sub(s.now())
-		t := time.AfterFunc(d, func() { cancel(fmt.Errorf("%w: token expired", ErrUnauthenticated)) })
+		t := time.AfterFunc(d, func() { cancel(errs.ErrUnauthenticated.Withf("token expired")) })
 		stopTimer = t.Stop
 	}
 	return ctx, func() {
@@ -184,7 +185,7 @@ func (s *Service) GenerateAPIKey(caller *Principal, req MintRequest) (Minted, er
 		return Minted{}, err
 	}
 	if req.ValidFor < 0 {
-		return Minted{}, fmt.Errorf("%w: expiry must be positive", ErrInvalidRequest)
+		return Minted{}, errs.ErrInvalidToken.Withf("expiry must be positive")
 	}
 	return s.mintAPIKey(req, s.now())
 }
@@ -195,7 +196,7 @@ func (s *Service) GenerateDisposable(caller *Principal, req MintRequest) (Minted
 		return Minted{}, err
 	}
 	if req.ValidFor <= 0 || req.ValidFor > MaxDisposableValidity {
-		return Minted{}, fmt.Errorf("%w: disposable tokens must expire within %v", ErrInvalidRequest, MaxDisposableValidity)
+		return Minted{}, errs.ErrInvalidToken.Withf("disposable tokens must expire within %v", MaxDisposableValidity)
 	}
 	now := s.now()
 	c := &Claims{ID: newID(), Kind: KindDisposable, TokenID: req.TokenID, IssuedAt: now.Unix(),
@@ -209,13 +210,13 @@ func (s *Service) GenerateDisposable(caller *Principal, req MintRequest) (Minted
 
 func (s *Service) checkMinter(caller *Principal, req MintRequest) error {
 	if !caller.SuperUser || caller.Kind != KindAPIKey {
-		return fmt.Errorf("%w: only a super-user API key may create tokens", ErrPermissionDenied)
+		return errs.ErrPermissionDenied.Withf("only a super-user API key may create tokens")
 	}
 	if req.SuperUser {
-		return fmt.Errorf("%w: super-user keys cannot be created over the API (use `setsuna token issue --super-user`)", ErrPermissionDenied)
+		return errs.ErrPermissionDenied.Withf("super-user keys cannot be created over the API (use `setsuna token issue --super-user`)")
 	}
 	if len(req.TokenID) > MaxTokenIDLen {
-		return fmt.Errorf("%w: token id longer than %d characters", ErrInvalidRequest, MaxTokenIDLen)
+		return errs.ErrInvalidToken.Withf("token id longer than %d characters", MaxTokenIDLen)
 	}
 	return ValidatePermissions(req.Perms)
 }
@@ -228,14 +229,14 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 		return Minted{}, err
 	}
 	if s.revoked.revoked(key) {
-		return Minted{}, fmt.Errorf("%w: token revoked", ErrUnauthenticated)
+		return Minted{}, errs.ErrUnauthenticated.Withf("token revoked")
 	}
 	rt, err := s.parse(refreshToken, KindRefresh)
 	if err != nil {
 		return Minted{}, err
 	}
 	if rt.RefreshOf != key.ID {
-		return Minted{}, fmt.Errorf("%w: refresh token belongs to another API key", ErrUnauthenticated)
+		return Minted{}, errs.ErrUnauthenticated.Withf("refresh token belongs to another API key")
 	}
 	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID}, s.now())
 }

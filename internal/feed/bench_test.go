@@ -35,7 +35,7 @@ var (
 func loaded(b *testing.B) *memstore.Store {
 	benchOnce.Do(func() {
 		s := memstore.New(memstore.Options{FeedLogAlways: true, FeedLogRecords: benchChanges, FeedLogBytes: 1 << 30, ExpirySweepInterval: -1})
-		s.CreateCache(ctx, "c")
+		s.CreateCache(ctx, "c", store.CacheConfig{})
 		v := make([]byte, 16)
 		for i := range benchChanges {
 			if err := s.Set(ctx, "c", fmt.Appendf(nil, "key-%08d", i), v, 0); err != nil {
@@ -82,7 +82,7 @@ func readAllFrom(b *testing.B, s store.Store, rng Range, mode Mode) int {
 
 func BenchmarkFeedRead(b *testing.B) {
 	s := loaded(b)
-	frs, _ := s.FeedRanges(ctx, "c")
+	frs := ranges(s)
 	for _, mode := range []Mode{ModeLatestVersion, ModeAllVersions} {
 		b.Run(fmt.Sprintf("%v/1reader", mode), func(b *testing.B) {
 			total := 0
@@ -128,7 +128,7 @@ func BenchmarkFeedWrite(b *testing.B) {
 		b.Run(fmt.Sprintf("%dwriters", writers), func(b *testing.B) {
 			s := memstore.New(memstore.Options{ExpirySweepInterval: -1})
 			defer s.Close()
-			s.CreateCache(ctx, "c")
+			s.CreateCache(ctx, "c", store.CacheConfig{})
 			v := make([]byte, 16)
 			b.SetParallelism(1)
 			var wg sync.WaitGroup
@@ -155,7 +155,7 @@ func BenchmarkFeedWriteToVisible(b *testing.B) {
 		b.Run(fmt.Sprintf("%dwrites_per_s", rate), func(b *testing.B) {
 			s := memstore.New(memstore.Options{ExpirySweepInterval: -1})
 			defer s.Close()
-			s.CreateCache(ctx, "c")
+			s.CreateCache(ctx, "c", store.CacheConfig{})
 			page, err := Read(ctx, s, Request{Cache: "c"})
 			if err != nil {
 				b.Fatal(err)

@@ -9,16 +9,26 @@ import (
 	"testing"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
 )
 
 var ctx = context.Background()
 
+// ranges are the feed ranges of cache "c" of s.
+func ranges(s store.Store) []store.FeedRange {
+	info, err := s.CacheInfo(context.Background(), "c")
+	if err != nil {
+		panic(err)
+	}
+	return store.FeedRanges(info)
+}
+
 func newStore(t testing.TB, opts memstore.Options) *memstore.Store {
 	s := memstore.New(opts)
 	t.Cleanup(func() { s.Close() })
-	if err := s.CreateCache(ctx, "c"); err != nil {
+	if _, err := s.CreateCache(ctx, "c", store.CacheConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -52,16 +62,17 @@ func TestRangeJSON(t *testing.T) {
 		`{"PK":""}`, `{"PK":["a","b"]}`, `{"PK":1}`, `{"PKRangeId":"0"}`, `{"Range":{"min":"","max":"FF","isMaxInclusive":true}}`,
 		`{"Range":{"min":"","max":"FF"}} {}`, `{"Other":1}`, `{"minInclusive":""}`,
 	} {
-		if _, err := FromJSON(bad); !errors.Is(err, ErrInvalidRange) || !errors.Is(err, store.ErrInvalidArgument) {
-			t.Fatalf("FromJSON(%s): %v, want ErrInvalidRange", bad, err)
+		if _, err := FromJSON(bad); !errors.Is(err, errs.ErrInvalidRange) || !errors.Is(err, errs.ErrInvalidArgument) {
+			t.Fatalf("FromJSON(%s): %v, want errs.ErrInvalidRange", bad, err)
 		}
 	}
 }
 
 func TestPieces(t *testing.T) {
-	rs, _ := newStore(t, memstore.Options{Partitions: 4}).FeedRanges(ctx, "c")
+	info := store.CacheInfo{Name: "c", Epoch: 1, Partitions: 4}
+	rs := store.FeedRanges(info)
 	r, _ := EPKRange("0800", "2800")
-	ps, err := r.pieces(rs)
+	ps, err := r.pieces(info)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +81,7 @@ func TestPieces(t *testing.T) {
 		t.Fatalf("pieces = %+v, want %+v", ps, want)
 	}
 	pk, _ := PartitionKey("k")
-	if ps, _ := pk.pieces(rs); len(ps) != 1 || ps[0].partition != epk.PartitionOfKey([]byte("k"), 4) || string(ps[0].key) != "k" {
+	if ps, _ := pk.pieces(info); len(ps) != 1 || ps[0].partition != epk.PartitionOfKey([]byte("k"), 4) || string(ps[0].key) != "k" {
 		t.Fatalf("pieces of a partition key: %+v", ps)
 	}
 	if len(Ranges(rs)) != 4 || Ranges(rs)[0].ToJSON() != `{"Range":{"min":"","max":"1000"}}` {
@@ -122,19 +133,19 @@ func TestReadStarts(t *testing.T) {
 	}
 	// All versions only from now or a continuation.
 	for _, st := range []StartKind{StartBeginning, StartTime} {
-		if _, err := Read(ctx, s, Request{Cache: "c", Start: st, Mode: ModeAllVersions}); !errors.Is(err, ErrAllVersionsStart) {
+		if _, err := Read(ctx, s, Request{Cache: "c", Start: st, Mode: ModeAllVersions}); !errors.Is(err, errs.ErrAllVersionsStart) {
 			t.Fatalf("all versions from %d: %v", st, err)
 		}
 	}
 	// A latest-version token may continue in all-versions mode only within
 	// retention: here the log starts with this reader, so it is refused.
 	_, err = Read(ctx, s, Request{Cache: "c", Continuation: page.Continuation, Mode: ModeAllVersions})
-	if !errors.Is(err, store.ErrFeedRetention) {
+	if !errors.Is(err, errs.ErrFeedRetention) {
 		t.Fatalf("old latest token in all-versions mode: %v", err)
 	}
 	// The range of a continuation cannot change.
 	other, _ := PartitionKey("a")
-	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: tok, Range: other}); !errors.Is(err, ErrInvalidContinuation) {
+	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: tok, Range: other}); !errors.Is(err, errs.ErrInvalidContinuation) {
 		t.Fatalf("continuation with another range: %v", err)
 	}
 }
@@ -159,20 +170,20 @@ func TestTokenErrors(t *testing.T) {
 		if bad == "" {
 			continue // no token: a new reader
 		}
-		if !errors.Is(err, store.ErrInvalidArgument) && !errors.Is(err, store.ErrFeedEpoch) {
+		if !errors.Is(err, errs.ErrInvalidArgument) && !errors.Is(err, errs.ErrFeedEpoch) {
 			t.Fatalf("token %q: %v", bad, err)
 		}
 	}
 	// Another epoch of the cache.
 	s.DeleteCache(ctx, "c")
-	s.CreateCache(ctx, "c")
-	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: tok}); !errors.Is(err, store.ErrFeedEpoch) {
+	s.CreateCache(ctx, "c", store.CacheConfig{})
+	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: tok}); !errors.Is(err, errs.ErrFeedEpoch) {
 		t.Fatalf("token of a re-created cache: %v", err)
 	}
 	// A position past the partition's LSN is refused by the engine.
 	page, _ = Read(ctx, s, Request{Cache: "c", Start: StartBeginning})
 	raw, _ = base64.RawURLEncoding.DecodeString(strings.TrimPrefix(page.Continuation, tokenPrefix))
-	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: forge(`"l":0`, `"l":99`)}); !errors.Is(err, store.ErrInvalidArgument) {
+	if _, err := Read(ctx, s, Request{Cache: "c", Continuation: forge(`"l":0`, `"l":99`)}); !errors.Is(err, errs.ErrInvalidArgument) {
 		t.Fatalf("position in the future: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
 )
@@ -19,8 +20,8 @@ func FuzzRangeFromJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := FromJSON(s)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidRange) {
-				t.Fatalf("error %v is not ErrInvalidRange", err)
+			if !errors.Is(err, errs.ErrInvalidRange) {
+				t.Fatalf("error %v is not errs.ErrInvalidRange", err)
 			}
 			return
 		}
@@ -39,7 +40,7 @@ func FuzzRangeFromJSON(f *testing.F) {
 func FuzzContinuation(f *testing.F) {
 	s := memstore.New(memstore.Options{Partitions: 4, ExpirySweepInterval: -1})
 	f.Cleanup(func() { s.Close() })
-	s.CreateCache(ctx, "c")
+	s.CreateCache(ctx, "c", store.CacheConfig{})
 	s.Set(ctx, "c", []byte("k"), []byte("v"), 0)
 	for _, r := range []Request{
 		{Cache: "c", Start: StartBeginning},
@@ -59,7 +60,7 @@ func FuzzContinuation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		page, err := Read(ctx, s, Request{Cache: "c", Continuation: tok})
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalidArgument) && !errors.Is(err, store.ErrFeedEpoch) && !errors.Is(err, store.ErrFeedRetention) {
+			if !errors.Is(err, errs.ErrInvalidArgument) && !errors.Is(err, errs.ErrFeedEpoch) && !errors.Is(err, errs.ErrFeedRetention) {
 				t.Fatalf("token %q: unexpected error %v", tok, err)
 			}
 			return

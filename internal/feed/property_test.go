@@ -46,10 +46,10 @@ func TestPropertyConcurrentReaders(t *testing.T) {
 	)
 	s := memstore.New(memstore.Options{Partitions: 4, ExpirySweepInterval: time.Millisecond})
 	defer s.Close()
-	if err := s.CreateCache(ctx, "c"); err != nil {
+	if _, err := s.CreateCache(ctx, "c", store.CacheConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	frs, _ := s.FeedRanges(ctx, "c")
+	frs := ranges(s)
 	// Four reader ranges that do not follow the partition boundaries, so
 	// that some read parts of partitions.
 	bounds := []string{"", "0800", "1C00", "3000", "FF"}

@@ -8,21 +8,12 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
-)
-
-// Errors of this package; each wraps store.ErrInvalidArgument.
-var (
-	ErrInvalidRange        = fmt.Errorf("feed: invalid feed range: %w", store.ErrInvalidArgument)
-	ErrInvalidContinuation = fmt.Errorf("feed: invalid continuation token: %w", store.ErrInvalidArgument)
-	// ErrAllVersionsStart: all-versions-and-deletes reads start from Now or
-	// a continuation. The message is the one Cosmos DB returns.
-	ErrAllVersionsStart = fmt.Errorf("feed: You must read the change feed from within the retention period. All-versions-and-deletes mode starts from Now or a continuation: %w", store.ErrInvalidArgument)
 )
 
 // MaxEPKLen bounds the EPK strings of a range (MultiHash keys of 8 levels).
@@ -48,7 +39,7 @@ func Whole() Range { return Range{} }
 // valid UTF-8 to be carried in JSON.
 func PartitionKey(pk string) (Range, error) {
 	if pk == "" || len(pk) > MaxPartitionKeyLen || !utf8.ValidString(pk) {
-		return Range{}, fmt.Errorf("%w: a partition key must be 1..%d bytes of UTF-8", ErrInvalidRange, MaxPartitionKeyLen)
+		return Range{}, errs.ErrInvalidRange.Withf("a partition key must be 1..%d bytes of UTF-8", MaxPartitionKeyLen)
 	}
 	return Range{pk: pk, hasPK: true}, nil
 }
@@ -56,10 +47,10 @@ func PartitionKey(pk string) (Range, error) {
 // EPKRange is the range [min, max) of effective partition keys.
 func EPKRange(min, max string) (Range, error) {
 	if !validEPK(min) || !validEPK(max) || max == "" {
-		return Range{}, fmt.Errorf("%w: bounds %q..%q must be uppercase hex of at most %d characters", ErrInvalidRange, trunc(min), trunc(max), MaxEPKLen)
+		return Range{}, errs.ErrInvalidRange.Withf("bounds %q..%q must be uppercase hex of at most %d characters", trunc(min), trunc(max), MaxEPKLen)
 	}
 	if min >= max {
-		return Range{}, fmt.Errorf("%w: min %q is not below max %q", ErrInvalidRange, trunc(min), trunc(max))
+		return Range{}, errs.ErrInvalidRange.Withf("min %q is not below max %q", trunc(min), trunc(max))
 	}
 	if min == epk.MinInclusive && max == epk.MaxExclusive {
 		return Whole(), nil
@@ -154,16 +145,16 @@ func FromJSON(s string) (Range, error) {
 		return Whole(), nil
 	}
 	if len(s) > 2*MaxPartitionKeyLen {
-		return Range{}, fmt.Errorf("%w: %d bytes of JSON", ErrInvalidRange, len(s))
+		return Range{}, errs.ErrInvalidRange.Withf("%d bytes of JSON", len(s))
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
 	dec.DisallowUnknownFields()
 	var v rangeJSON
 	if err := dec.Decode(&v); err != nil {
-		return Range{}, fmt.Errorf("%w: %v", ErrInvalidRange, err)
+		return Range{}, errs.ErrInvalidRange.Withf("%v", err)
 	}
 	if dec.More() {
-		return Range{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidRange)
+		return Range{}, errs.ErrInvalidRange.Withf("trailing data after the JSON object")
 	}
 	forms := 0
 	for _, ok := range []bool{v.Range != nil, v.PK != nil, v.PKRangeID != nil, v.MinInclude != nil || v.MaxExclude != nil} {
@@ -172,15 +163,15 @@ func FromJSON(s string) (Range, error) {
 		}
 	}
 	if forms != 1 {
-		return Range{}, fmt.Errorf("%w: want exactly one of Range, PK or minInclusive/maxExclusive", ErrInvalidRange)
+		return Range{}, errs.ErrInvalidRange.Withf("want exactly one of Range, PK or minInclusive/maxExclusive")
 	}
 	switch {
 	case v.Range != nil:
 		if v.Range.Min == nil || v.Range.Max == nil {
-			return Range{}, fmt.Errorf("%w: Range needs min and max", ErrInvalidRange)
+			return Range{}, errs.ErrInvalidRange.Withf("Range needs min and max")
 		}
 		if v.Range.IsMinInclusive != nil && !*v.Range.IsMinInclusive || v.Range.IsMaxInclusive != nil && *v.Range.IsMaxInclusive {
-			return Range{}, fmt.Errorf("%w: only [min, max) ranges are supported", ErrInvalidRange)
+			return Range{}, errs.ErrInvalidRange.Withf("only [min, max) ranges are supported")
 		}
 		return EPKRange(*v.Range.Min, *v.Range.Max)
 	case v.PK != nil:
@@ -188,16 +179,16 @@ func FromJSON(s string) (Range, error) {
 		if err := json.Unmarshal(v.PK, &pk); err != nil {
 			var arr []string
 			if err := json.Unmarshal(v.PK, &arr); err != nil || len(arr) != 1 {
-				return Range{}, fmt.Errorf("%w: PK must be a string or an array of one string", ErrInvalidRange)
+				return Range{}, errs.ErrInvalidRange.Withf("PK must be a string or an array of one string")
 			}
 			pk = arr[0]
 		}
 		return PartitionKey(pk)
 	case v.PKRangeID != nil:
-		return Range{}, fmt.Errorf("%w: PKRangeId ranges are not supported; use the Range form from GetFeedRanges", ErrInvalidRange)
+		return Range{}, errs.ErrInvalidRange.Withf("PKRangeId ranges are not supported; use the Range form from GetFeedRanges")
 	}
 	if v.MinInclude == nil || v.MaxExclude == nil {
-		return Range{}, fmt.Errorf("%w: minInclusive needs maxExclusive", ErrInvalidRange)
+		return Range{}, errs.ErrInvalidRange.Withf("minInclusive needs maxExclusive")
 	}
 	return EPKRange(*v.MinInclude, *v.MaxExclude)
 }
@@ -211,12 +202,10 @@ type piece struct {
 }
 
 // pieces maps r onto the partitions of a cache, in partition order.
-func (r Range) pieces(ranges []store.FeedRange) ([]piece, error) {
-	if len(ranges) == 0 {
-		return nil, errors.New("feed: the cache has no partitions")
-	}
+func (r Range) pieces(info store.CacheInfo) ([]piece, error) {
+	ranges := store.FeedRanges(info)
 	if r.hasPK {
-		return []piece{{partition: epk.PartitionOfKey([]byte(r.pk), len(ranges)), key: []byte(r.pk)}}, nil
+		return []piece{{partition: info.PartitionOf([]byte(r.pk)), key: []byte(r.pk)}}, nil
 	}
 	min, max := r.Bounds()
 	var out []piece
@@ -238,7 +227,7 @@ func (r Range) pieces(ranges []store.FeedRange) ([]piece, error) {
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: %s overlaps no partition", ErrInvalidRange, r.ToJSON())
+		return nil, errs.ErrInvalidRange.Withf("%s overlaps no partition", r.ToJSON())
 	}
 	return out, nil
 }

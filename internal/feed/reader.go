@@ -2,9 +2,9 @@ package feed
 
 import (
 	"context"
-	"fmt"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -82,13 +82,9 @@ func Read(ctx context.Context, st store.Store, r Request) (Page, error) {
 // new.
 func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 	if r.Mode > ModeAllVersions {
-		return nil, fmt.Errorf("feed: mode %d: %w", r.Mode, store.ErrInvalidArgument)
+		return nil, errs.ErrInvalidArgument.Msgf("unknown feed mode %d", r.Mode)
 	}
 	info, err := st.CacheInfo(ctx, r.Cache)
-	if err != nil {
-		return nil, err
-	}
-	ranges, err := st.FeedRanges(ctx, r.Cache)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +94,9 @@ func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 			return nil, err
 		}
 		if r.Range != Whole() && r.Range != s.rng {
-			return nil, fmt.Errorf("%w: it is for range %s, not %s", ErrInvalidContinuation, s.Range, r.Range.ToJSON())
+			return nil, errs.ErrInvalidContinuation.Withf("it is for range %s, not %s", s.Range, r.Range.ToJSON())
 		}
-		if err := s.bind(r.Cache, info, ranges); err != nil {
+		if err := s.bind(r.Cache, info); err != nil {
 			return nil, err
 		}
 		if r.Mode != ModeDefault {
@@ -110,7 +106,7 @@ func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 			if s.Mode == ModeAllVersions && s.StartMs != 0 {
 				for _, p := range s.Positions {
 					if p.Pending {
-						return nil, ErrAllVersionsStart
+						return nil, errs.ErrAllVersionsStart
 					}
 				}
 			}
@@ -122,9 +118,9 @@ func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 		mode = ModeLatestVersion
 	}
 	if mode == ModeAllVersions && r.Start != StartNow {
-		return nil, ErrAllVersionsStart
+		return nil, errs.ErrAllVersionsStart
 	}
-	ps, err := r.Range.pieces(ranges)
+	ps, err := r.Range.pieces(info)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +138,7 @@ func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 			pos.LSN = page.LastLSN
 		case StartBeginning:
 		default:
-			return nil, fmt.Errorf("feed: start %d: %w", r.Start, store.ErrInvalidArgument)
+			return nil, errs.ErrInvalidArgument.Msgf("unknown feed start %d", r.Start)
 		}
 		s.Positions = append(s.Positions, pos)
 	}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
+	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -57,60 +57,60 @@ func (s *state) encode() string {
 // the cache.
 func decodeToken(tok string) (*state, error) {
 	if len(tok) > MaxTokenLen {
-		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidContinuation, len(tok))
+		return nil, errs.ErrInvalidContinuation.Withf("%d bytes", len(tok))
 	}
 	rest, ok := strings.CutPrefix(tok, tokenPrefix)
 	if !ok {
-		return nil, fmt.Errorf("%w: not a Setsuna v1 token", ErrInvalidContinuation)
+		return nil, errs.ErrInvalidContinuation.Withf("not a Setsuna v1 token")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(rest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidContinuation, err)
+		return nil, errs.ErrInvalidContinuation.Withf("%v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var s state
 	if err := dec.Decode(&s); err != nil || dec.More() {
-		return nil, fmt.Errorf("%w: malformed content", ErrInvalidContinuation)
+		return nil, errs.ErrInvalidContinuation.Withf("malformed content")
 	}
 	if !store.ValidCacheName(s.Cache) || s.Epoch == 0 || (s.Mode != ModeLatestVersion && s.Mode != ModeAllVersions) {
-		return nil, fmt.Errorf("%w: bad cache, epoch or mode", ErrInvalidContinuation)
+		return nil, errs.ErrInvalidContinuation.Withf("bad cache, epoch or mode")
 	}
 	if s.rng, err = FromJSON(s.Range); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidContinuation, err)
+		return nil, errs.ErrInvalidContinuation.Withf("%v", err)
 	}
 	if len(s.Positions) == 0 || len(s.Positions) > epk.MaxPartitions || s.Next < 0 || s.Next >= len(s.Positions) {
-		return nil, fmt.Errorf("%w: bad positions", ErrInvalidContinuation)
+		return nil, errs.ErrInvalidContinuation.Withf("bad positions")
 	}
 	for i, p := range s.Positions {
 		if p.Partition < 0 || p.Partition >= epk.MaxPartitions || i > 0 && p.Partition <= s.Positions[i-1].Partition {
-			return nil, fmt.Errorf("%w: bad positions", ErrInvalidContinuation)
+			return nil, errs.ErrInvalidContinuation.Withf("bad positions")
 		}
 		if p.Pending && (p.LSN != 0 || s.Mode == ModeAllVersions || s.StartMs == 0) {
-			return nil, fmt.Errorf("%w: bad positions", ErrInvalidContinuation)
+			return nil, errs.ErrInvalidContinuation.Withf("bad positions")
 		}
 	}
 	return &s, nil
 }
 
 // bind checks s against the cache's current epoch and partitions.
-func (s *state) bind(cache string, info store.CacheInfo, ranges []store.FeedRange) error {
+func (s *state) bind(cache string, info store.CacheInfo) error {
 	if s.Cache != cache {
-		return fmt.Errorf("%w: the token is for cache %q, not %q", ErrInvalidContinuation, s.Cache, cache)
+		return errs.ErrInvalidContinuation.Withf("the token is for cache %q, not %q", s.Cache, cache)
 	}
 	if s.Epoch != info.Epoch {
-		return fmt.Errorf("feed: cache %q was deleted and re-created since the token was issued (epoch %d, now %d): %w", cache, s.Epoch, info.Epoch, store.ErrFeedEpoch)
+		return errs.ErrFeedEpoch.Withf("cache %q was deleted and re-created since the token was issued (epoch %d, now %d)", cache, s.Epoch, info.Epoch)
 	}
-	ps, err := s.rng.pieces(ranges)
+	ps, err := s.rng.pieces(info)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidContinuation, err)
+		return errs.ErrInvalidContinuation.Withf("%v", err)
 	}
 	if len(ps) != len(s.Positions) {
-		return fmt.Errorf("%w: positions do not match the range", ErrInvalidContinuation)
+		return errs.ErrInvalidContinuation.Withf("positions do not match the range")
 	}
 	for i := range ps {
 		if ps[i].partition != s.Positions[i].Partition {
-			return fmt.Errorf("%w: positions do not match the range", ErrInvalidContinuation)
+			return errs.ErrInvalidContinuation.Withf("positions do not match the range")
 		}
 	}
 	s.pieces = ps

@@ -1,40 +1,25 @@
-package feedrpc
+package feedrpc_test
 
 import (
-	"log/slog"
-	"net"
 	"testing"
-	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 	pb "github.com/setsuna-io/setsuna/proto/feedpb"
+	momentopb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
 func TestStatuses(t *testing.T) {
-	st := memstore.New(memstore.Options{})
-	st.CreateCache(t.Context(), "c")
-	gs := grpc.NewServer()
-	Register(gs, st, slog.New(slog.DiscardHandler))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	conn := testnode.Start(t, embed.Config{Partitions: 4}).Dial(t)
+	ctl, data := momentopb.NewScsControlClient(conn), momentopb.NewScsClient(conn)
+	if _, err := ctl.CreateCache(t.Context(), &momentopb.CreateCacheRequest{CacheName: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
-		st.Close()
-	})
+	inCache := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("cache", "c"))
 	fc := pb.NewFeedClient(conn)
 	in := func(cache string) metadata.MD { return metadata.Pairs("cache", cache) }
 	call := func(md metadata.MD, req *pb.ReadFeedRequest) (*pb.ReadFeedResponse, codes.Code) {
@@ -65,8 +50,12 @@ func TestStatuses(t *testing.T) {
 		t.Fatalf("from now: %v %v", resp, code)
 	}
 	tok := resp.Continuation
-	st.Set(t.Context(), "c", []byte("k"), []byte("v"), time.Hour)
-	st.Delete(t.Context(), "c", []byte("k"))
+	if _, err := data.Set(inCache, &momentopb.SetRequest{CacheKey: []byte("k"), CacheBody: []byte("v"), TtlMilliseconds: 3600_000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := data.Delete(inCache, &momentopb.DeleteRequest{CacheKey: []byte("k")}); err != nil {
+		t.Fatal(err)
+	}
 	resp, code = call(in("c"), &pb.ReadFeedRequest{Start: &pb.ReadFeedRequest_Continuation{Continuation: tok}})
 	if code != codes.OK || len(resp.Changes) != 2 {
 		t.Fatalf("changes: %v %v", resp, code)
@@ -75,17 +64,23 @@ func TestStatuses(t *testing.T) {
 		t.Fatalf("delete: %v", del)
 	}
 	// Retention (a flush) and epoch.
-	st.FlushCache(t.Context(), "c")
+	if _, err := ctl.FlushCache(t.Context(), &momentopb.FlushCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, code := call(in("c"), &pb.ReadFeedRequest{Start: &pb.ReadFeedRequest_Continuation{Continuation: tok}}); code != codes.OutOfRange {
 		t.Fatalf("across a flush: %v", code)
 	}
-	st.DeleteCache(t.Context(), "c")
-	st.CreateCache(t.Context(), "c")
+	if _, err := ctl.DeleteCache(t.Context(), &momentopb.DeleteCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.CreateCache(t.Context(), &momentopb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, code := call(in("c"), &pb.ReadFeedRequest{Start: &pb.ReadFeedRequest_Continuation{Continuation: tok}}); code != codes.FailedPrecondition {
 		t.Fatalf("another epoch: %v", code)
 	}
 	rs, err := fc.GetFeedRanges(metadata.NewOutgoingContext(t.Context(), in("c")), &pb.GetFeedRangesRequest{})
-	if err != nil || len(rs.Ranges) != memstore.DefaultPartitions || rs.Ranges[3].Json != `{"Range":{"min":"3000","max":"FF"}}` {
+	if err != nil || len(rs.Ranges) != 4 || rs.Ranges[3].Json != `{"Range":{"min":"3000","max":"FF"}}` {
 		t.Fatalf("ranges: %v %v", rs, err)
 	}
 }

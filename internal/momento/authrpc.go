@@ -4,10 +4,9 @@ import (
 	"context"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/grpcx"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -31,14 +30,14 @@ var (
 
 func (s *Service) caller(ctx context.Context, bodyToken string) (*auth.Principal, error) {
 	if s.auth == nil {
-		return nil, status.Error(codes.FailedPrecondition, "auth is off: start the server with --auth to create API keys and tokens")
+		return nil, s.status(ctx, "create a token", errs.ErrAuthDisabled)
 	}
 	if bodyToken == "" {
-		bodyToken = headerToken(ctx)
+		bodyToken = grpcx.Header(ctx, "authorization")
 	}
 	p, err := s.auth.Verify(bodyToken)
 	if err != nil {
-		return nil, authStatus(err)
+		return nil, s.status(ctx, "authenticate", err)
 	}
 	return p, nil
 }
@@ -65,7 +64,7 @@ func (a *authServer) GenerateApiToken(ctx context.Context, req *pb.GenerateApiTo
 	}
 	m, err := a.s.auth.GenerateAPIKey(p, mr)
 	if err != nil {
-		return nil, authStatus(err)
+		return nil, a.s.status(ctx, "create an api key", err)
 	}
 	a.s.log.Info("api key created", "by", p.ID, "id", m.ID, "token_id", mr.TokenID, "valid_until", m.ValidUntil)
 	return &pb.GenerateApiTokenResponse{ApiKey: m.JWT, RefreshToken: m.RefreshToken, Endpoint: m.Endpoint, ValidUntil: uint64(m.ValidUntil)}, nil
@@ -73,15 +72,15 @@ func (a *authServer) GenerateApiToken(ctx context.Context, req *pb.GenerateApiTo
 
 func (a *authServer) RefreshApiToken(ctx context.Context, req *pb.RefreshApiTokenRequest) (*pb.RefreshApiTokenResponse, error) {
 	if a.s.auth == nil {
-		return nil, status.Error(codes.FailedPrecondition, "auth is off: start the server with --auth to refresh API keys")
+		return nil, a.s.status(ctx, "refresh an api key", errs.ErrAuthDisabled)
 	}
 	key := req.ApiKey
 	if key == "" {
-		key = headerToken(ctx)
+		key = grpcx.Header(ctx, "authorization")
 	}
 	m, err := a.s.auth.RefreshAPIKey(key, req.RefreshToken)
 	if err != nil {
-		return nil, authStatus(err)
+		return nil, a.s.status(ctx, "refresh an api key", err)
 	}
 	a.s.log.Info("api key refreshed", "id", m.ID)
 	return &pb.RefreshApiTokenResponse{ApiKey: m.JWT, RefreshToken: m.RefreshToken, Endpoint: m.Endpoint, ValidUntil: uint64(m.ValidUntil)}, nil
@@ -99,7 +98,7 @@ func (t *tokenServer) GenerateDisposableToken(ctx context.Context, req *pb.Gener
 	mr.ValidFor = time.Duration(req.GetExpires().GetValidForSeconds()) * time.Second
 	m, err := t.s.auth.GenerateDisposable(p, mr)
 	if err != nil {
-		return nil, authStatus(err)
+		return nil, t.s.status(ctx, "create a disposable token", err)
 	}
 	return &pb.GenerateDisposableTokenResponse{ApiKey: m.JWT, Endpoint: m.Endpoint, ValidUntil: uint64(m.ValidUntil)}, nil
 }

@@ -4,55 +4,39 @@ import (
 	"context"
 	"math"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
 // Collection RPCs of cache_client.Scs: dictionaries, sets, lists and sorted
-// sets. Each one is a thin translation to a store.Collections call; every
+// sets. Each one is a thin translation to a cache.Collections call; every
 // response sets its oneof, and a missing collection is the `missing` case,
 // never an error.
-
-func collTTL(ms uint64, refresh bool) (store.CollectionTTL, error) {
-	ttl, err := ttlFrom(ms)
-	return store.CollectionTTL{TTL: ttl, Refresh: refresh}, err
-}
-
-// collCall resolves the cache of a call on collection key and its TTL.
-func collCall(ctx context.Context, key []byte, ms uint64, refresh bool) (string, store.CollectionTTL, error) {
-	cache, err := keyedCache(ctx, key)
-	if err != nil {
-		return "", store.CollectionTTL{}, err
-	}
-	ttl, err := collTTL(ms, refresh)
-	return cache, ttl, err
-}
-
-func u32(n int) uint32 { return uint32(min(n, math.MaxUint32)) }
 
 // ---- dictionaries ----
 
 func (d *dataServer) DictionarySet(ctx context.Context, req *pb.DictionarySetRequest) (*pb.DictionarySetResponse, error) {
-	cache, ttl, err := collCall(ctx, req.DictionaryName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]store.FieldValue, len(req.Items))
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
+	items := make([]cache.FieldValue, len(req.Items))
 	for i, it := range req.Items {
-		items[i] = store.FieldValue{Field: it.Field, Value: it.Value}
+		items[i] = cache.FieldValue{Field: it.Field, Value: it.Value}
 	}
-	if err := d.s.store.DictionarySet(ctx, cache, req.DictionaryName, items, ttl); err != nil {
+	if err := d.s.cache.DictionarySet(ctx, c, req.DictionaryName, items, ttl); err != nil {
 		return nil, d.fail(ctx, "dictionary set", err)
 	}
 	return &pb.DictionarySetResponse{}, nil
 }
 
 func (d *dataServer) DictionaryGet(ctx context.Context, req *pb.DictionaryGetRequest) (*pb.DictionaryGetResponse, error) {
-	cache, err := keyedCache(ctx, req.DictionaryName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	values, present, found, err := d.s.store.DictionaryGet(ctx, cache, req.DictionaryName, req.Fields)
+	values, present, found, err := d.s.cache.DictionaryGet(ctx, c, req.DictionaryName, req.Fields)
 	if err != nil {
 		return nil, d.fail(ctx, "dictionary get", err)
 	}
@@ -71,11 +55,11 @@ func (d *dataServer) DictionaryGet(ctx context.Context, req *pb.DictionaryGetReq
 }
 
 func (d *dataServer) DictionaryFetch(ctx context.Context, req *pb.DictionaryFetchRequest) (*pb.DictionaryFetchResponse, error) {
-	cache, err := keyedCache(ctx, req.DictionaryName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	items, found, err := d.s.store.DictionaryFetch(ctx, cache, req.DictionaryName)
+	items, found, err := d.s.cache.DictionaryFetch(ctx, c, req.DictionaryName)
 	if err != nil {
 		return nil, d.fail(ctx, "dictionary fetch", err)
 	}
@@ -90,11 +74,12 @@ func (d *dataServer) DictionaryFetch(ctx context.Context, req *pb.DictionaryFetc
 }
 
 func (d *dataServer) DictionaryIncrement(ctx context.Context, req *pb.DictionaryIncrementRequest) (*pb.DictionaryIncrementResponse, error) {
-	cache, ttl, err := collCall(ctx, req.DictionaryName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, err := d.s.store.DictionaryIncrement(ctx, cache, req.DictionaryName, req.Field, req.Amount, ttl)
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
+	v, err := d.s.cache.DictionaryIncrement(ctx, c, req.DictionaryName, req.Field, req.Amount, ttl)
 	if err != nil {
 		return nil, d.fail(ctx, "dictionary increment", err)
 	}
@@ -102,37 +87,30 @@ func (d *dataServer) DictionaryIncrement(ctx context.Context, req *pb.Dictionary
 }
 
 func (d *dataServer) DictionaryDelete(ctx context.Context, req *pb.DictionaryDeleteRequest) (*pb.DictionaryDeleteResponse, error) {
-	cache, err := keyedCache(ctx, req.DictionaryName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var fields [][]byte
 	switch del := req.Delete.(type) {
 	case *pb.DictionaryDeleteRequest_Some:
-		fields = del.Some.GetFields()
+		err = d.s.cache.DictionaryDelete(ctx, c, req.DictionaryName, del.Some.GetFields())
 	case *pb.DictionaryDeleteRequest_All:
-		items, _, err := d.s.store.DictionaryFetch(ctx, cache, req.DictionaryName)
-		if err != nil {
-			return nil, d.fail(ctx, "dictionary delete", err)
-		}
-		for _, it := range items {
-			fields = append(fields, it.Field)
-		}
+		err = d.s.cache.DictionaryDeleteAll(ctx, c, req.DictionaryName)
 	default:
 		return nil, invalidArg("dictionary delete: missing some or all")
 	}
-	if err := d.s.store.DictionaryDelete(ctx, cache, req.DictionaryName, fields); err != nil {
+	if err != nil {
 		return nil, d.fail(ctx, "dictionary delete", err)
 	}
 	return &pb.DictionaryDeleteResponse{}, nil
 }
 
 func (d *dataServer) DictionaryLength(ctx context.Context, req *pb.DictionaryLengthRequest) (*pb.DictionaryLengthResponse, error) {
-	cache, err := keyedCache(ctx, req.DictionaryName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, found, err := d.s.store.DictionaryLength(ctx, cache, req.DictionaryName)
+	n, found, err := d.s.cache.DictionaryLength(ctx, c, req.DictionaryName)
 	if err != nil {
 		return nil, d.fail(ctx, "dictionary length", err)
 	}
@@ -145,34 +123,31 @@ func (d *dataServer) DictionaryLength(ctx context.Context, req *pb.DictionaryLen
 // ---- sets ----
 
 func (d *dataServer) SetUnion(ctx context.Context, req *pb.SetUnionRequest) (*pb.SetUnionResponse, error) {
-	cache, ttl, err := collCall(ctx, req.SetName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.s.store.SetAdd(ctx, cache, req.SetName, req.Elements, ttl); err != nil {
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
+	if err := d.s.cache.SetAdd(ctx, c, req.SetName, req.Elements, ttl); err != nil {
 		return nil, d.fail(ctx, "set union", err)
 	}
 	return &pb.SetUnionResponse{}, nil
 }
 
 func (d *dataServer) SetDifference(ctx context.Context, req *pb.SetDifferenceRequest) (*pb.SetDifferenceResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var elements [][]byte
+	var found bool
 	switch diff := req.Difference.(type) {
 	case *pb.SetDifferenceRequest_Subtrahend:
 		switch sub := diff.Subtrahend.GetSubtrahendSet().(type) {
 		case *pb.Subtrahend_Set:
-			elements = sub.Set.GetElements()
+			found, err = d.s.cache.SetRemove(ctx, c, req.SetName, sub.Set.GetElements())
 		case *pb.Subtrahend_Identity:
 			// The set minus itself: every element goes.
-			all, _, err := d.s.store.SetFetch(ctx, cache, req.SetName)
-			if err != nil {
-				return nil, d.fail(ctx, "set difference", err)
-			}
-			elements = all
+			found, err = d.s.cache.SetRemoveAll(ctx, c, req.SetName)
 		default:
 			return nil, invalidArg("set difference: missing subtrahend set or identity")
 		}
@@ -181,7 +156,6 @@ func (d *dataServer) SetDifference(ctx context.Context, req *pb.SetDifferenceReq
 	default:
 		return nil, invalidArg("set difference: missing subtrahend")
 	}
-	found, err := d.s.store.SetRemove(ctx, cache, req.SetName, elements)
 	if err != nil {
 		return nil, d.fail(ctx, "set difference", err)
 	}
@@ -192,11 +166,11 @@ func (d *dataServer) SetDifference(ctx context.Context, req *pb.SetDifferenceReq
 }
 
 func (d *dataServer) SetFetch(ctx context.Context, req *pb.SetFetchRequest) (*pb.SetFetchResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	el, found, err := d.s.store.SetFetch(ctx, cache, req.SetName)
+	el, found, err := d.s.cache.SetFetch(ctx, c, req.SetName)
 	if err != nil {
 		return nil, d.fail(ctx, "set fetch", err)
 	}
@@ -207,11 +181,11 @@ func (d *dataServer) SetFetch(ctx context.Context, req *pb.SetFetchRequest) (*pb
 }
 
 func (d *dataServer) SetSample(ctx context.Context, req *pb.SetSampleRequest) (*pb.SetSampleResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	el, found, err := d.s.store.SetSample(ctx, cache, req.SetName, int(min(req.Limit, math.MaxInt32)))
+	el, found, err := d.s.cache.SetSample(ctx, c, req.SetName, int(min(req.Limit, math.MaxInt32)))
 	if err != nil {
 		return nil, d.fail(ctx, "set sample", err)
 	}
@@ -222,11 +196,11 @@ func (d *dataServer) SetSample(ctx context.Context, req *pb.SetSampleRequest) (*
 }
 
 func (d *dataServer) SetPop(ctx context.Context, req *pb.SetPopRequest) (*pb.SetPopResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	el, found, err := d.s.store.SetPop(ctx, cache, req.SetName, int(req.Count))
+	el, found, err := d.s.cache.SetPop(ctx, c, req.SetName, int(req.Count))
 	if err != nil {
 		return nil, d.fail(ctx, "set pop", err)
 	}
@@ -237,26 +211,26 @@ func (d *dataServer) SetPop(ctx context.Context, req *pb.SetPopRequest) (*pb.Set
 }
 
 func (d *dataServer) SetContains(ctx context.Context, req *pb.SetContainsRequest) (*pb.SetContainsResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, found, err := d.s.store.SetContains(ctx, cache, req.SetName, req.Elements)
+	contains, found, err := d.s.cache.SetContains(ctx, c, req.SetName, req.Elements)
 	if err != nil {
 		return nil, d.fail(ctx, "set contains", err)
 	}
 	if !found {
 		return &pb.SetContainsResponse{Set: &pb.SetContainsResponse_Missing{Missing: &pb.Missing{}}}, nil
 	}
-	return &pb.SetContainsResponse{Set: &pb.SetContainsResponse_Found{Found: &pb.ContainsFound{Contains: c}}}, nil
+	return &pb.SetContainsResponse{Set: &pb.SetContainsResponse_Found{Found: &pb.ContainsFound{Contains: contains}}}, nil
 }
 
 func (d *dataServer) SetLength(ctx context.Context, req *pb.SetLengthRequest) (*pb.SetLengthResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, found, err := d.s.store.SetLength(ctx, cache, req.SetName)
+	n, found, err := d.s.cache.SetLength(ctx, c, req.SetName)
 	if err != nil {
 		return nil, d.fail(ctx, "set length", err)
 	}

@@ -3,16 +3,17 @@ package momento
 import (
 	"context"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
 func (d *dataServer) listPush(ctx context.Context, op string, key []byte, values [][]byte, front bool, trunc uint32, ms uint64, refresh bool) (uint32, error) {
-	cache, ttl, err := collCall(ctx, key, ms, refresh)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return 0, err
 	}
-	n, err := d.s.store.ListPush(ctx, cache, key, values, front, int(trunc), ttl)
+	ttl := collTTL(ms, refresh)
+	n, err := d.s.cache.ListPush(ctx, c, key, values, front, int(trunc), ttl)
 	if err != nil {
 		return 0, d.fail(ctx, op, err)
 	}
@@ -52,11 +53,11 @@ func (d *dataServer) ListConcatenateBack(ctx context.Context, req *pb.ListConcat
 }
 
 func (d *dataServer) listPop(ctx context.Context, op string, key []byte, front bool) ([]byte, uint32, bool, error) {
-	cache, err := keyedCache(ctx, key)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	v, n, found, err := d.s.store.ListPop(ctx, cache, key, front)
+	v, n, found, err := d.s.cache.ListPop(ctx, c, key, front)
 	if err != nil {
 		return nil, 0, false, d.fail(ctx, op, err)
 	}
@@ -87,7 +88,7 @@ func (d *dataServer) ListPopBack(ctx context.Context, req *pb.ListPopBackRequest
 
 // listSlice converts the start/end oneofs of ListFetch and ListRetain.
 func listSlice(start, end any) (int, int) {
-	s, e := 0, store.Unbounded
+	s, e := 0, cache.Unbounded
 	switch v := start.(type) {
 	case *pb.ListFetchRequest_InclusiveStart:
 		s = int(v.InclusiveStart)
@@ -104,12 +105,12 @@ func listSlice(start, end any) (int, int) {
 }
 
 func (d *dataServer) ListFetch(ctx context.Context, req *pb.ListFetchRequest) (*pb.ListFetchResponse, error) {
-	cache, err := keyedCache(ctx, req.ListName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
 	start, end := listSlice(req.StartIndex, req.EndIndex)
-	values, found, err := d.s.store.ListFetch(ctx, cache, req.ListName, start, end)
+	values, found, err := d.s.cache.ListFetch(ctx, c, req.ListName, start, end)
 	if err != nil {
 		return nil, d.fail(ctx, "list fetch", err)
 	}
@@ -120,12 +121,13 @@ func (d *dataServer) ListFetch(ctx context.Context, req *pb.ListFetchRequest) (*
 }
 
 func (d *dataServer) ListRetain(ctx context.Context, req *pb.ListRetainRequest) (*pb.ListRetainResponse, error) {
-	cache, ttl, err := collCall(ctx, req.ListName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
 	start, end := listSlice(req.StartIndex, req.EndIndex)
-	n, found, err := d.s.store.ListRetain(ctx, cache, req.ListName, start, end, ttl)
+	n, found, err := d.s.cache.ListRetain(ctx, c, req.ListName, start, end, ttl)
 	if err != nil {
 		return nil, d.fail(ctx, "list retain", err)
 	}
@@ -136,7 +138,7 @@ func (d *dataServer) ListRetain(ctx context.Context, req *pb.ListRetainRequest) 
 }
 
 func (d *dataServer) ListRemove(ctx context.Context, req *pb.ListRemoveRequest) (*pb.ListRemoveResponse, error) {
-	cache, err := keyedCache(ctx, req.ListName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +146,7 @@ func (d *dataServer) ListRemove(ctx context.Context, req *pb.ListRemoveRequest) 
 	if !ok {
 		return nil, invalidArg("list remove: missing all_elements_with_value")
 	}
-	n, found, err := d.s.store.ListRemove(ctx, cache, req.ListName, r.AllElementsWithValue)
+	n, found, err := d.s.cache.ListRemove(ctx, c, req.ListName, r.AllElementsWithValue)
 	if err != nil {
 		return nil, d.fail(ctx, "list remove", err)
 	}
@@ -155,22 +157,22 @@ func (d *dataServer) ListRemove(ctx context.Context, req *pb.ListRemoveRequest) 
 }
 
 func (d *dataServer) ListErase(ctx context.Context, req *pb.ListEraseRequest) (*pb.ListEraseResponse, error) {
-	cache, err := keyedCache(ctx, req.ListName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var ranges []store.IndexRange
+	var ranges []cache.IndexRange
 	switch e := req.Erase.(type) {
 	case *pb.ListEraseRequest_All:
 	case *pb.ListEraseRequest_Some:
-		ranges = make([]store.IndexRange, 0, len(e.Some.GetRanges()))
+		ranges = make([]cache.IndexRange, 0, len(e.Some.GetRanges()))
 		for _, r := range e.Some.GetRanges() {
-			ranges = append(ranges, store.IndexRange{Start: int(r.BeginIndex), Count: int(r.Count)})
+			ranges = append(ranges, cache.IndexRange{Start: int(r.BeginIndex), Count: int(r.Count)})
 		}
 	default:
 		return nil, invalidArg("list erase: missing some or all")
 	}
-	n, found, err := d.s.store.ListErase(ctx, cache, req.ListName, ranges)
+	n, found, err := d.s.cache.ListErase(ctx, c, req.ListName, ranges)
 	if err != nil {
 		return nil, d.fail(ctx, "list erase", err)
 	}
@@ -181,11 +183,11 @@ func (d *dataServer) ListErase(ctx context.Context, req *pb.ListEraseRequest) (*
 }
 
 func (d *dataServer) ListLength(ctx context.Context, req *pb.ListLengthRequest) (*pb.ListLengthResponse, error) {
-	cache, err := keyedCache(ctx, req.ListName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, found, err := d.s.store.ListLength(ctx, cache, req.ListName)
+	n, found, err := d.s.cache.ListLength(ctx, c, req.ListName)
 	if err != nil {
 		return nil, d.fail(ctx, "list length", err)
 	}

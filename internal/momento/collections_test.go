@@ -1,4 +1,4 @@
-package momento
+package momento_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -70,11 +70,11 @@ func TestCollectionStatuses(t *testing.T) {
 
 	// Oversized element: RESOURCE_EXHAUSTED with the err trailer.
 	var trailer metadata.MD
-	big := bytes.Repeat([]byte("x"), store.MaxElementSize+1)
+	big := bytes.Repeat([]byte("x"), cache.MaxElementSize+1)
 	_, err = h.data.SetUnion(ctx, &pb.SetUnionRequest{SetName: []byte("s"), Elements: [][]byte{big}}, grpc.Trailer(&trailer))
 	wantCode(t, err, codes.ResourceExhausted, "element size")
-	if got := trailer.Get("err"); len(got) != 1 || got[0] != errTrailerElementSize {
-		t.Fatalf("err trailer = %v, want %s", got, errTrailerElementSize)
+	if got := trailer.Get("err"); len(got) != 1 || got[0] != "element_size_limit_exceeded" {
+		t.Fatalf("err trailer = %v, want %s", got, "element_size_limit_exceeded")
 	}
 
 	// Unknown cache, empty name, missing cache header.
@@ -86,7 +86,7 @@ func TestCollectionStatuses(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument, "cache")
 	_, err = h.data.ListRemove(ctx, &pb.ListRemoveRequest{ListName: name})
 	wantCode(t, err, codes.InvalidArgument, "")
-	_, err = h.data.SortedSetPut(ctx, &pb.SortedSetPutRequest{SetName: []byte("z"), TtlMilliseconds: uint64(store.MaxTTL.Milliseconds()) + 1,
+	_, err = h.data.SortedSetPut(ctx, &pb.SortedSetPutRequest{SetName: []byte("z"), TtlMilliseconds: uint64(cache.MaxTTL.Milliseconds()) + 1,
 		Elements: []*pb.SortedSetElement{{Value: []byte("a")}}})
 	wantCode(t, err, codes.InvalidArgument, "ttl")
 

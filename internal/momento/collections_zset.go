@@ -4,60 +4,61 @@ import (
 	"context"
 	"math"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
 func (d *dataServer) SortedSetPut(ctx context.Context, req *pb.SortedSetPutRequest) (*pb.SortedSetPutResponse, error) {
-	cache, ttl, err := collCall(ctx, req.SetName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	es := make([]store.ScoredElement, len(req.Elements))
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
+	es := make([]cache.ScoredElement, len(req.Elements))
 	for i, e := range req.Elements {
-		es[i] = store.ScoredElement{Value: e.GetValue(), Score: e.GetScore()}
+		es[i] = cache.ScoredElement{Value: e.GetValue(), Score: e.GetScore()}
 	}
-	if err := d.s.store.SortedSetPut(ctx, cache, req.SetName, es, ttl); err != nil {
+	if err := d.s.cache.SortedSetPut(ctx, c, req.SetName, es, ttl); err != nil {
 		return nil, d.fail(ctx, "sorted set put", err)
 	}
 	return &pb.SortedSetPutResponse{}, nil
 }
 
 var (
-	minBound = store.ScoreBound{Score: math.Inf(-1)}
-	maxBound = store.ScoreBound{Score: math.Inf(1)}
+	minBound = cache.ScoreBound{Score: math.Inf(-1)}
+	maxBound = cache.ScoreBound{Score: math.Inf(1)}
 )
 
 func (d *dataServer) SortedSetFetch(ctx context.Context, req *pb.SortedSetFetchRequest) (*pb.SortedSetFetchResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
 	desc := req.Order == pb.Order_DESCENDING
-	var es []store.ScoredElement
+	var es []cache.ScoredElement
 	var found bool
 	switch r := req.Range.(type) {
 	case *pb.SortedSetFetchRequest_ByIndex:
-		start, end := 0, store.Unbounded
+		start, end := 0, cache.Unbounded
 		if s, ok := r.ByIndex.GetStart().(*pb.ByIndex_InclusiveStartIndex); ok {
 			start = int(s.InclusiveStartIndex)
 		}
 		if e, ok := r.ByIndex.GetEnd().(*pb.ByIndex_ExclusiveEndIndex); ok {
 			end = int(e.ExclusiveEndIndex)
 		}
-		es, found, err = d.s.store.SortedSetFetchByRank(ctx, cache, req.SetName, start, end, desc)
+		es, found, err = d.s.cache.SortedSetFetchByRank(ctx, c, req.SetName, start, end, desc)
 	case *pb.SortedSetFetchRequest_ByScore:
 		lo, hi := minBound, maxBound
 		if m, ok := r.ByScore.GetMin().(*pb.ByScore_MinScore); ok {
-			lo = store.ScoreBound{Score: m.MinScore.GetScore(), Exclusive: m.MinScore.GetExclusive()}
+			lo = cache.ScoreBound{Score: m.MinScore.GetScore(), Exclusive: m.MinScore.GetExclusive()}
 		}
 		if m, ok := r.ByScore.GetMax().(*pb.ByScore_MaxScore); ok {
-			hi = store.ScoreBound{Score: m.MaxScore.GetScore(), Exclusive: m.MaxScore.GetExclusive()}
+			hi = cache.ScoreBound{Score: m.MaxScore.GetScore(), Exclusive: m.MaxScore.GetExclusive()}
 		}
-		es, found, err = d.s.store.SortedSetFetchByScore(ctx, cache, req.SetName, lo, hi, desc, int(r.ByScore.GetOffset()), int(r.ByScore.GetCount()))
+		es, found, err = d.s.cache.SortedSetFetchByScore(ctx, c, req.SetName, lo, hi, desc, int(r.ByScore.GetOffset()), int(r.ByScore.GetCount()))
 	default:
 		// No range: the whole set.
-		es, found, err = d.s.store.SortedSetFetchByRank(ctx, cache, req.SetName, 0, store.Unbounded, desc)
+		es, found, err = d.s.cache.SortedSetFetchByRank(ctx, c, req.SetName, 0, cache.Unbounded, desc)
 	}
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set fetch", err)
@@ -83,11 +84,11 @@ func (d *dataServer) SortedSetFetch(ctx context.Context, req *pb.SortedSetFetchR
 }
 
 func (d *dataServer) SortedSetGetScore(ctx context.Context, req *pb.SortedSetGetScoreRequest) (*pb.SortedSetGetScoreResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	scores, present, found, err := d.s.store.SortedSetGetScores(ctx, cache, req.SetName, req.Values)
+	scores, present, found, err := d.s.cache.SortedSetGetScores(ctx, c, req.SetName, req.Values)
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set get score", err)
 	}
@@ -106,37 +107,31 @@ func (d *dataServer) SortedSetGetScore(ctx context.Context, req *pb.SortedSetGet
 }
 
 func (d *dataServer) SortedSetRemove(ctx context.Context, req *pb.SortedSetRemoveRequest) (*pb.SortedSetRemoveResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var values [][]byte
 	switch r := req.RemoveElements.(type) {
 	case *pb.SortedSetRemoveRequest_Some:
-		values = r.Some.GetValues()
+		err = d.s.cache.SortedSetRemove(ctx, c, req.SetName, r.Some.GetValues())
 	case *pb.SortedSetRemoveRequest_All:
-		es, _, err := d.s.store.SortedSetFetchByRank(ctx, cache, req.SetName, 0, store.Unbounded, false)
-		if err != nil {
-			return nil, d.fail(ctx, "sorted set remove", err)
-		}
-		for _, e := range es {
-			values = append(values, e.Value)
-		}
+		err = d.s.cache.SortedSetRemoveAll(ctx, c, req.SetName)
 	default:
 		return nil, invalidArg("sorted set remove: missing some or all")
 	}
-	if err := d.s.store.SortedSetRemove(ctx, cache, req.SetName, values); err != nil {
+	if err != nil {
 		return nil, d.fail(ctx, "sorted set remove", err)
 	}
 	return &pb.SortedSetRemoveResponse{}, nil
 }
 
 func (d *dataServer) SortedSetIncrement(ctx context.Context, req *pb.SortedSetIncrementRequest) (*pb.SortedSetIncrementResponse, error) {
-	cache, ttl, err := collCall(ctx, req.SetName, req.TtlMilliseconds, req.RefreshTtl)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := d.s.store.SortedSetIncrement(ctx, cache, req.SetName, req.Value, req.Amount, ttl)
+	ttl := collTTL(req.TtlMilliseconds, req.RefreshTtl)
+	s, err := d.s.cache.SortedSetIncrement(ctx, c, req.SetName, req.Value, req.Amount, ttl)
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set increment", err)
 	}
@@ -144,11 +139,11 @@ func (d *dataServer) SortedSetIncrement(ctx context.Context, req *pb.SortedSetIn
 }
 
 func (d *dataServer) SortedSetGetRank(ctx context.Context, req *pb.SortedSetGetRankRequest) (*pb.SortedSetGetRankResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rank, present, found, err := d.s.store.SortedSetGetRank(ctx, cache, req.SetName, req.Value, req.Order == pb.Order_DESCENDING)
+	rank, present, found, err := d.s.cache.SortedSetGetRank(ctx, c, req.SetName, req.Value, req.Order == pb.Order_DESCENDING)
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set get rank", err)
 	}
@@ -163,11 +158,11 @@ func (d *dataServer) SortedSetGetRank(ctx context.Context, req *pb.SortedSetGetR
 }
 
 func (d *dataServer) SortedSetLength(ctx context.Context, req *pb.SortedSetLengthRequest) (*pb.SortedSetLengthResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, found, err := d.s.store.SortedSetLength(ctx, cache, req.SetName)
+	n, found, err := d.s.cache.SortedSetLength(ctx, c, req.SetName)
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set length", err)
 	}
@@ -178,24 +173,24 @@ func (d *dataServer) SortedSetLength(ctx context.Context, req *pb.SortedSetLengt
 }
 
 func (d *dataServer) SortedSetLengthByScore(ctx context.Context, req *pb.SortedSetLengthByScoreRequest) (*pb.SortedSetLengthByScoreResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
 	lo, hi := minBound, maxBound
 	switch m := req.Min.(type) {
 	case *pb.SortedSetLengthByScoreRequest_InclusiveMin:
-		lo = store.ScoreBound{Score: m.InclusiveMin}
+		lo = cache.ScoreBound{Score: m.InclusiveMin}
 	case *pb.SortedSetLengthByScoreRequest_ExclusiveMin:
-		lo = store.ScoreBound{Score: m.ExclusiveMin, Exclusive: true}
+		lo = cache.ScoreBound{Score: m.ExclusiveMin, Exclusive: true}
 	}
 	switch m := req.Max.(type) {
 	case *pb.SortedSetLengthByScoreRequest_InclusiveMax:
-		hi = store.ScoreBound{Score: m.InclusiveMax}
+		hi = cache.ScoreBound{Score: m.InclusiveMax}
 	case *pb.SortedSetLengthByScoreRequest_ExclusiveMax:
-		hi = store.ScoreBound{Score: m.ExclusiveMax, Exclusive: true}
+		hi = cache.ScoreBound{Score: m.ExclusiveMax, Exclusive: true}
 	}
-	n, found, err := d.s.store.SortedSetLengthByScore(ctx, cache, req.SetName, lo, hi)
+	n, found, err := d.s.cache.SortedSetLengthByScore(ctx, c, req.SetName, lo, hi)
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set length by score", err)
 	}
@@ -206,33 +201,26 @@ func (d *dataServer) SortedSetLengthByScore(ctx context.Context, req *pb.SortedS
 }
 
 func (d *dataServer) SortedSetUnionStore(ctx context.Context, req *pb.SortedSetUnionStoreRequest) (*pb.SortedSetUnionStoreResponse, error) {
-	cache, err := keyedCache(ctx, req.SetName)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ttl, err := ttlFrom(req.TtlMilliseconds)
-	if err != nil {
-		return nil, err
-	}
-	var agg store.Aggregate
+	var agg cache.Aggregate
 	switch req.Aggregate {
 	case pb.AggregateFunction_SUM:
-		agg = store.AggregateSum
+		agg = cache.AggregateSum
 	case pb.AggregateFunction_MIN:
-		agg = store.AggregateMin
+		agg = cache.AggregateMin
 	case pb.AggregateFunction_MAX:
-		agg = store.AggregateMax
+		agg = cache.AggregateMax
 	default:
 		return nil, invalidArg("sorted set union store: unknown aggregate %d", req.Aggregate)
 	}
-	sources := make([]store.UnionSource, len(req.Sources))
+	sources := make([]cache.UnionSource, len(req.Sources))
 	for i, s := range req.Sources {
-		if err := checkKey(s.GetSetName()); err != nil {
-			return nil, err
-		}
-		sources[i] = store.UnionSource{Key: s.GetSetName(), Weight: float64(s.GetWeight())}
+		sources[i] = cache.UnionSource{Key: s.GetSetName(), Weight: float64(s.GetWeight())}
 	}
-	n, err := d.s.store.SortedSetUnionStore(ctx, cache, req.SetName, sources, agg, ttl)
+	n, err := d.s.cache.SortedSetUnionStore(ctx, c, req.SetName, sources, agg, wireTTL(req.TtlMilliseconds))
 	if err != nil {
 		return nil, d.fail(ctx, "sorted set union store", err)
 	}

@@ -2,14 +2,14 @@ package momento
 
 import (
 	"context"
+	"math"
 
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
-// dataServer implements cache_client.Scs. Collection RPCs are answered
-// UNIMPLEMENTED by the embedded type until the engine has collections.
-// Every response sets its oneof explicitly: the SDKs branch on the case.
+// dataServer implements cache_client.Scs. Every response sets its oneof
+// explicitly: the SDKs branch on the case.
 type dataServer struct {
 	pb.UnimplementedScsServer
 	s *Service
@@ -18,15 +18,15 @@ type dataServer struct {
 var _ pb.ScsServer = (*dataServer)(nil)
 
 func (d *dataServer) fail(ctx context.Context, op string, err error) error {
-	return toStatus(ctx, d.s.log, op, err)
+	return d.s.status(ctx, op, err)
 }
 
 func (d *dataServer) Get(ctx context.Context, req *pb.GetRequest) (*pb.GetResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, found, err := d.s.store.Get(ctx, cache, req.CacheKey)
+	v, found, err := d.s.cache.Get(ctx, c, req.CacheKey)
 	if err != nil {
 		return nil, d.fail(ctx, "get", err)
 	}
@@ -42,27 +42,22 @@ func getResponse(v []byte, found bool) *pb.GetResponse {
 
 func (d *dataServer) GetBatch(req *pb.GetBatchRequest, stream pb.Scs_GetBatchServer) error {
 	ctx := stream.Context()
-	cache, err := cacheName(ctx)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return err
 	}
-	for _, it := range req.Items {
-		if err := checkKey(it.CacheKey); err != nil {
-			return err
-		}
+	keys := make([][]byte, len(req.Items))
+	for i, it := range req.Items {
+		keys[i] = it.CacheKey
 	}
 	// Read everything first so that an unknown cache fails the stream before
 	// any message, then send in request order.
-	resps := make([]*pb.GetResponse, len(req.Items))
-	for i, it := range req.Items {
-		v, found, err := d.s.store.Get(ctx, cache, it.CacheKey)
-		if err != nil {
-			return d.fail(ctx, "get batch", err)
-		}
-		resps[i] = getResponse(v, found)
+	values, found, err := d.s.cache.GetBatch(ctx, c, keys)
+	if err != nil {
+		return d.fail(ctx, "get batch", err)
 	}
-	for _, r := range resps {
-		if err := stream.Send(r); err != nil {
+	for i := range values {
+		if err := stream.Send(getResponse(values[i], found[i])); err != nil {
 			return err
 		}
 	}
@@ -70,11 +65,11 @@ func (d *dataServer) GetBatch(req *pb.GetBatchRequest, stream pb.Scs_GetBatchSer
 }
 
 func (d *dataServer) GetWithHash(ctx context.Context, req *pb.GetWithHashRequest) (*pb.GetWithHashResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, found, err := d.s.store.Get(ctx, cache, req.CacheKey)
+	v, found, err := d.s.cache.Get(ctx, c, req.CacheKey)
 	if err != nil {
 		return nil, d.fail(ctx, "get with hash", err)
 	}
@@ -82,20 +77,16 @@ func (d *dataServer) GetWithHash(ctx context.Context, req *pb.GetWithHashRequest
 		return &pb.GetWithHashResponse{Result: &pb.GetWithHashResponse_Missing{Missing: &pb.Missing{}}}, nil
 	}
 	return &pb.GetWithHashResponse{Result: &pb.GetWithHashResponse_Found{
-		Found: &pb.HashedValue{Value: v, Hash: store.Hash(v)},
+		Found: &pb.HashedValue{Value: v, Hash: cache.Hash(v)},
 	}}, nil
 }
 
 func (d *dataServer) Set(ctx context.Context, req *pb.SetRequest) (*pb.SetResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ttl, err := ttlFrom(req.TtlMilliseconds)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.s.store.Set(ctx, cache, req.CacheKey, req.CacheBody, ttl); err != nil {
+	if err := d.s.cache.Set(ctx, c, req.CacheKey, req.CacheBody, wireTTL(req.TtlMilliseconds)); err != nil {
 		return nil, d.fail(ctx, "set", err)
 	}
 	return &pb.SetResponse{Result: pb.ECacheResult_Ok}, nil
@@ -103,22 +94,15 @@ func (d *dataServer) Set(ctx context.Context, req *pb.SetRequest) (*pb.SetRespon
 
 func (d *dataServer) SetBatch(req *pb.SetBatchRequest, stream pb.Scs_SetBatchServer) error {
 	ctx := stream.Context()
-	cache, err := cacheName(ctx)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return err
 	}
-	items := make([]store.Item, len(req.Items))
+	items := make([]cache.Item, len(req.Items))
 	for i, it := range req.Items {
-		if err := checkKey(it.CacheKey); err != nil {
-			return err
-		}
-		ttl, err := ttlFrom(it.TtlMilliseconds)
-		if err != nil {
-			return err
-		}
-		items[i] = store.Item{Key: it.CacheKey, Value: it.CacheBody, TTL: ttl}
+		items[i] = cache.Item{Key: it.CacheKey, Value: it.CacheBody, TTL: wireTTL(it.TtlMilliseconds)}
 	}
-	if err := d.s.store.SetBatch(ctx, cache, items); err != nil {
+	if err := d.s.cache.SetBatch(ctx, c, items); err != nil {
 		return d.fail(ctx, "set batch", err)
 	}
 	for range items {
@@ -130,16 +114,12 @@ func (d *dataServer) SetBatch(req *pb.SetBatchRequest, stream pb.Scs_SetBatchSer
 }
 
 // setIf is the shared path of SetIf, SetIfHash and SetIfNotExists.
-func (d *dataServer) setIf(ctx context.Context, op string, key, value []byte, ttlMs uint64, cond store.Condition) (bool, error) {
-	cache, err := keyedCache(ctx, key)
+func (d *dataServer) setIf(ctx context.Context, op string, key, value []byte, ttlMs uint64, cond cache.Condition) (bool, error) {
+	c, err := cacheName(ctx)
 	if err != nil {
 		return false, err
 	}
-	ttl, err := ttlFrom(ttlMs)
-	if err != nil {
-		return false, err
-	}
-	stored, err := d.s.store.SetIf(ctx, cache, key, value, ttl, cond)
+	stored, err := d.s.cache.SetIf(ctx, c, key, value, wireTTL(ttlMs), cond)
 	if err != nil {
 		return false, d.fail(ctx, op, err)
 	}
@@ -147,20 +127,20 @@ func (d *dataServer) setIf(ctx context.Context, op string, key, value []byte, tt
 }
 
 func (d *dataServer) SetIf(ctx context.Context, req *pb.SetIfRequest) (*pb.SetIfResponse, error) {
-	var cond store.Condition
+	var cond cache.Condition
 	switch c := req.Condition.(type) {
 	case *pb.SetIfRequest_Present:
-		cond = store.Condition{Kind: store.CondPresent}
+		cond = cache.Condition{Kind: cache.CondPresent}
 	case *pb.SetIfRequest_Absent:
-		cond = store.Condition{Kind: store.CondAbsent}
+		cond = cache.Condition{Kind: cache.CondAbsent}
 	case *pb.SetIfRequest_Equal:
-		cond = store.Condition{Kind: store.CondEqual, Value: c.Equal.ValueToCheck}
+		cond = cache.Condition{Kind: cache.CondEqual, Value: c.Equal.ValueToCheck}
 	case *pb.SetIfRequest_NotEqual:
-		cond = store.Condition{Kind: store.CondNotEqual, Value: c.NotEqual.ValueToCheck}
+		cond = cache.Condition{Kind: cache.CondNotEqual, Value: c.NotEqual.ValueToCheck}
 	case *pb.SetIfRequest_PresentAndNotEqual:
-		cond = store.Condition{Kind: store.CondPresentAndNotEqual, Value: c.PresentAndNotEqual.ValueToCheck}
+		cond = cache.Condition{Kind: cache.CondPresentAndNotEqual, Value: c.PresentAndNotEqual.ValueToCheck}
 	case *pb.SetIfRequest_AbsentOrEqual:
-		cond = store.Condition{Kind: store.CondAbsentOrEqual, Value: c.AbsentOrEqual.ValueToCheck}
+		cond = cache.Condition{Kind: cache.CondAbsentOrEqual, Value: c.AbsentOrEqual.ValueToCheck}
 	default:
 		return nil, invalidArg("set if: missing condition")
 	}
@@ -175,18 +155,18 @@ func (d *dataServer) SetIf(ctx context.Context, req *pb.SetIfRequest) (*pb.SetIf
 }
 
 func (d *dataServer) SetIfHash(ctx context.Context, req *pb.SetIfHashRequest) (*pb.SetIfHashResponse, error) {
-	var cond store.Condition
+	var cond cache.Condition
 	switch c := req.Condition.(type) {
 	case *pb.SetIfHashRequest_Unconditional:
-		cond = store.Condition{Kind: store.CondAlways}
+		cond = cache.Condition{Kind: cache.CondAlways}
 	case *pb.SetIfHashRequest_PresentAndHashEqual:
-		cond = store.Condition{Kind: store.CondPresentAndHashEqual, Value: c.PresentAndHashEqual.HashToCheck}
+		cond = cache.Condition{Kind: cache.CondPresentAndHashEqual, Value: c.PresentAndHashEqual.HashToCheck}
 	case *pb.SetIfHashRequest_PresentAndNotHashEqual:
-		cond = store.Condition{Kind: store.CondPresentAndHashNotEqual, Value: c.PresentAndNotHashEqual.HashToCheck}
+		cond = cache.Condition{Kind: cache.CondPresentAndHashNotEqual, Value: c.PresentAndNotHashEqual.HashToCheck}
 	case *pb.SetIfHashRequest_AbsentOrHashEqual:
-		cond = store.Condition{Kind: store.CondAbsentOrHashEqual, Value: c.AbsentOrHashEqual.HashToCheck}
+		cond = cache.Condition{Kind: cache.CondAbsentOrHashEqual, Value: c.AbsentOrHashEqual.HashToCheck}
 	case *pb.SetIfHashRequest_AbsentOrNotHashEqual:
-		cond = store.Condition{Kind: store.CondAbsentOrHashNotEqual, Value: c.AbsentOrNotHashEqual.HashToCheck}
+		cond = cache.Condition{Kind: cache.CondAbsentOrHashNotEqual, Value: c.AbsentOrNotHashEqual.HashToCheck}
 	default:
 		return nil, invalidArg("set if hash: missing condition")
 	}
@@ -196,14 +176,14 @@ func (d *dataServer) SetIfHash(ctx context.Context, req *pb.SetIfHashRequest) (*
 	}
 	if stored {
 		return &pb.SetIfHashResponse{Result: &pb.SetIfHashResponse_Stored{
-			Stored: &pb.StoredHash{NewHash: store.Hash(req.CacheBody)},
+			Stored: &pb.StoredHash{NewHash: cache.Hash(req.CacheBody)},
 		}}, nil
 	}
 	return &pb.SetIfHashResponse{Result: &pb.SetIfHashResponse_NotStored{NotStored: &pb.NotStored{}}}, nil
 }
 
 func (d *dataServer) SetIfNotExists(ctx context.Context, req *pb.SetIfNotExistsRequest) (*pb.SetIfNotExistsResponse, error) {
-	stored, err := d.setIf(ctx, "set if not exists", req.CacheKey, req.CacheBody, req.TtlMilliseconds, store.Condition{Kind: store.CondAbsent})
+	stored, err := d.setIf(ctx, "set if not exists", req.CacheKey, req.CacheBody, req.TtlMilliseconds, cache.Condition{Kind: cache.CondAbsent})
 	if err != nil {
 		return nil, err
 	}
@@ -214,27 +194,22 @@ func (d *dataServer) SetIfNotExists(ctx context.Context, req *pb.SetIfNotExistsR
 }
 
 func (d *dataServer) Delete(ctx context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.s.store.Delete(ctx, cache, req.CacheKey); err != nil {
+	if err := d.s.cache.Delete(ctx, c, req.CacheKey); err != nil {
 		return nil, d.fail(ctx, "delete", err)
 	}
 	return &pb.DeleteResponse{}, nil
 }
 
 func (d *dataServer) KeysExist(ctx context.Context, req *pb.KeysExistRequest) (*pb.KeysExistResponse, error) {
-	cache, err := cacheName(ctx)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range req.CacheKeys {
-		if err := checkKey(k); err != nil {
-			return nil, err
-		}
-	}
-	exists, err := d.s.store.KeysExist(ctx, cache, req.CacheKeys)
+	exists, err := d.s.cache.KeysExist(ctx, c, req.CacheKeys)
 	if err != nil {
 		return nil, d.fail(ctx, "keys exist", err)
 	}
@@ -242,15 +217,11 @@ func (d *dataServer) KeysExist(ctx context.Context, req *pb.KeysExistRequest) (*
 }
 
 func (d *dataServer) Increment(ctx context.Context, req *pb.IncrementRequest) (*pb.IncrementResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ttl, err := ttlFrom(req.TtlMilliseconds)
-	if err != nil {
-		return nil, err
-	}
-	v, err := d.s.store.Increment(ctx, cache, req.CacheKey, req.Amount, ttl)
+	v, err := d.s.cache.Increment(ctx, c, req.CacheKey, req.Amount, wireTTL(req.TtlMilliseconds))
 	if err != nil {
 		return nil, d.fail(ctx, "increment", err)
 	}
@@ -258,50 +229,43 @@ func (d *dataServer) Increment(ctx context.Context, req *pb.IncrementRequest) (*
 }
 
 func (d *dataServer) UpdateTtl(ctx context.Context, req *pb.UpdateTtlRequest) (*pb.UpdateTtlResponse, error) {
-	cache, err := keyedCache(ctx, req.CacheKey)
+	c, err := cacheName(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var mode store.TTLMode
+	var mode cache.TTLMode
 	var ms uint64
 	switch u := req.UpdateTtl.(type) {
 	case *pb.UpdateTtlRequest_OverwriteToMilliseconds:
-		mode, ms = store.TTLOverwrite, u.OverwriteToMilliseconds
+		mode, ms = cache.TTLOverwrite, u.OverwriteToMilliseconds
 	case *pb.UpdateTtlRequest_IncreaseToMilliseconds:
-		mode, ms = store.TTLIncrease, u.IncreaseToMilliseconds
+		mode, ms = cache.TTLIncrease, u.IncreaseToMilliseconds
 	case *pb.UpdateTtlRequest_DecreaseToMilliseconds:
-		mode, ms = store.TTLDecrease, u.DecreaseToMilliseconds
+		mode, ms = cache.TTLDecrease, u.DecreaseToMilliseconds
 	default:
 		return nil, invalidArg("update ttl: missing overwrite, increase or decrease")
 	}
-	if ms == 0 {
-		return nil, invalidArg("update ttl: ttl must be positive")
-	}
-	ttl, err := ttlFrom(ms)
-	if err != nil {
-		return nil, err
-	}
-	res, err := d.s.store.UpdateTTL(ctx, cache, req.CacheKey, mode, ttl)
+	res, err := d.s.cache.UpdateTTL(ctx, c, req.CacheKey, mode, wireTTL(ms))
 	if err != nil {
 		return nil, d.fail(ctx, "update ttl", err)
 	}
 	switch res {
-	case store.TTLSet:
+	case cache.TTLSet:
 		return &pb.UpdateTtlResponse{Result: &pb.UpdateTtlResponse_Set{Set: &pb.TtlSet{}}}, nil
-	case store.TTLNotSet:
+	case cache.TTLNotSet:
 		return &pb.UpdateTtlResponse{Result: &pb.UpdateTtlResponse_NotSet{NotSet: &pb.TtlNotSet{}}}, nil
 	}
 	return &pb.UpdateTtlResponse{Result: &pb.UpdateTtlResponse_Missing{Missing: &pb.Missing{}}}, nil
 }
 
-func (d *dataServer) meta(ctx context.Context, op string, key []byte) (store.Meta, bool, error) {
-	cache, err := keyedCache(ctx, key)
+func (d *dataServer) meta(ctx context.Context, op string, key []byte) (cache.Meta, bool, error) {
+	c, err := cacheName(ctx)
 	if err != nil {
-		return store.Meta{}, false, err
+		return cache.Meta{}, false, err
 	}
-	m, found, err := d.s.store.Meta(ctx, cache, key)
+	m, found, err := d.s.cache.ItemMeta(ctx, c, key)
 	if err != nil {
-		return store.Meta{}, false, d.fail(ctx, op, err)
+		return cache.Meta{}, false, d.fail(ctx, op, err)
 	}
 	return m, found, nil
 }
@@ -314,17 +278,21 @@ func (d *dataServer) ItemGetTtl(ctx context.Context, req *pb.ItemGetTtlRequest) 
 	if !found {
 		return &pb.ItemGetTtlResponse{Result: &pb.ItemGetTtlResponse_Missing{Missing: &pb.Missing{}}}, nil
 	}
-	return &pb.ItemGetTtlResponse{Result: &pb.ItemGetTtlResponse_Found{
-		Found: &pb.RemainingTtl{RemainingTtlMillis: remainingMillis(m.ExpiresAt, d.s.now())},
-	}}, nil
+	// An item that never expires reports the largest int64, which every SDK
+	// can represent.
+	ms := uint64(math.MaxInt64)
+	if left, ok := d.s.cache.Remaining(m.ExpiresAt); ok {
+		ms = uint64(left.Milliseconds())
+	}
+	return &pb.ItemGetTtlResponse{Result: &pb.ItemGetTtlResponse_Found{Found: &pb.RemainingTtl{RemainingTtlMillis: ms}}}, nil
 }
 
 var itemTypes = [...]pb.ItemType{
-	store.KindScalar:     pb.ItemType_SCALAR,
-	store.KindDictionary: pb.ItemType_DICTIONARY,
-	store.KindSet:        pb.ItemType_SET,
-	store.KindList:       pb.ItemType_LIST,
-	store.KindSortedSet:  pb.ItemType_SORTED_SET,
+	cache.KindScalar:     pb.ItemType_SCALAR,
+	cache.KindDictionary: pb.ItemType_DICTIONARY,
+	cache.KindSet:        pb.ItemType_SET,
+	cache.KindList:       pb.ItemType_LIST,
+	cache.KindSortedSet:  pb.ItemType_SORTED_SET,
 }
 
 func (d *dataServer) ItemGetType(ctx context.Context, req *pb.ItemGetTypeRequest) (*pb.ItemGetTypeResponse, error) {

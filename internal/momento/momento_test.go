@@ -1,22 +1,20 @@
-package momento
+package momento_test
 
 import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/setsuna-io/setsuna/internal/store"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/cache"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -24,32 +22,13 @@ type harness struct {
 	conn    *grpc.ClientConn
 	data    pb.ScsClient
 	control pb.ScsControlClient
-	store   store.Store
 }
 
-// newHarness serves the surface on a real loopback socket.
+// newHarness starts a node and dials it.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	st := memstore.New(memstore.Options{})
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
-	New(st, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient(lis.Addr().String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(16<<20), grpc.MaxCallRecvMsgSize(16<<20)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
-		st.Close()
-	})
-	return &harness{conn: conn, data: pb.NewScsClient(conn), control: pb.NewScsControlClient(conn), store: st}
+	conn := testnode.Start(t, embed.Config{}).Dial(t)
+	return &harness{conn: conn, data: pb.NewScsClient(conn), control: pb.NewScsControlClient(conn)}
 }
 
 func withCache(t *testing.T, name string) context.Context {
@@ -138,7 +117,7 @@ func TestDataPlaneBadInput(t *testing.T) {
 
 	// Over the item size: RESOURCE_EXHAUSTED with the err trailer and keyword.
 	var trailer metadata.MD
-	_, err = h.data.Set(ctx, &pb.SetRequest{CacheKey: []byte("k"), CacheBody: make([]byte, store.MaxItemSize)}, grpc.Trailer(&trailer))
+	_, err = h.data.Set(ctx, &pb.SetRequest{CacheKey: []byte("k"), CacheBody: make([]byte, cache.MaxItemSize)}, grpc.Trailer(&trailer))
 	wantCode(t, err, codes.ResourceExhausted, "item size")
 	if got := trailer.Get("err"); len(got) != 1 || got[0] != "item_size_limit_exceeded" {
 		t.Fatalf("err trailer = %v, want item_size_limit_exceeded", got)
@@ -250,7 +229,7 @@ func TestOneofsAreAlwaysSet(t *testing.T) {
 	}
 	sh, err := h.data.SetIfHash(ctx, &pb.SetIfHashRequest{CacheKey: key, CacheBody: []byte("2"),
 		Condition: &pb.SetIfHashRequest_PresentAndHashEqual{PresentAndHashEqual: &pb.PresentAndHashEqual{HashToCheck: wh.GetFound().Hash}}})
-	if err != nil || sh.GetStored() == nil || !bytes.Equal(sh.GetStored().NewHash, store.Hash([]byte("2"))) {
+	if err != nil || sh.GetStored() == nil || !bytes.Equal(sh.GetStored().NewHash, cache.Hash([]byte("2"))) {
 		t.Fatalf("SetIfHash with the read hash = %v, %v; want stored with the new hash", sh, err)
 	}
 	ut, err := h.data.UpdateTtl(ctx, &pb.UpdateTtlRequest{CacheKey: key, UpdateTtl: &pb.UpdateTtlRequest_IncreaseToMilliseconds{IncreaseToMilliseconds: 1000}})

@@ -1,14 +1,10 @@
-package momento
+package momento_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,78 +19,35 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/setsuna-io/setsuna/embed"
 	"github.com/setsuna-io/setsuna/internal/auth"
-	"github.com/setsuna-io/setsuna/internal/broker"
-	"github.com/setsuna-io/setsuna/internal/store"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/internal/momento"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
 type topicHarness struct {
+	node    *testnode.Node
 	conn    *grpc.ClientConn
 	pubsub  pb.PubsubClient
 	control pb.ScsControlClient
-	store   store.Store
-	broker  *broker.Memory
-	kr      *auth.Keyring // with auth only
-	stop    func()
 }
 
+// topicSetup is the part of a node's configuration a topic test sets.
 type topicSetup struct {
-	opts      broker.Options
-	heartbeat time.Duration
-	auth      bool
+	maxPayload, maxSubscriptions, replay int
+	heartbeat                            time.Duration
+	auth                                 bool
 }
 
 func newTopicHarness(t testing.TB, setup topicSetup) *topicHarness {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := memstore.New(memstore.Options{})
-	b := broker.NewMemory(setup.opts)
-	svc := New(st, quiet)
-	svc.EnableTopics(b, TopicOptions{HeartbeatInterval: setup.heartbeat})
-	h := &topicHarness{store: st, broker: b}
-	var opts []grpc.ServerOption
-	var as *auth.Service
-	if setup.auth {
-		dir := t.TempDir()
-		kr, err := auth.LoadOrCreateKeyring(filepath.Join(dir, auth.KeyFileName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		as = auth.New(auth.Config{Keyring: kr, RevokedPath: filepath.Join(dir, auth.RevokedFileName), Logger: quiet})
-		svc.EnableAuth(as)
-		h.kr = kr
-		opts = append(opts, grpc.ChainUnaryInterceptor(svc.UnaryInterceptor), grpc.ChainStreamInterceptor(svc.StreamInterceptor))
-	}
-	gs := grpc.NewServer(opts...)
-	svc.Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	h.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		conn.Close()
-		b.Close() // ends open streams, so that GracefulStop can finish
-		gs.GracefulStop()
-		if as != nil {
-			as.Close()
-		}
-		st.Close()
-	}
-	t.Cleanup(h.stop)
-	h.conn, h.pubsub, h.control = conn, pb.NewPubsubClient(conn), pb.NewScsControlClient(conn)
-	return h
+	n := testnode.Start(t, embed.Config{
+		TopicMaxPayload: setup.maxPayload, TopicMaxSubscriptions: setup.maxSubscriptions,
+		TopicReplayMessages: setup.replay, TopicHeartbeat: setup.heartbeat, Auth: setup.auth,
+	})
+	conn := n.Dial(t)
+	return &topicHarness{node: n, conn: conn, pubsub: pb.NewPubsubClient(conn), control: pb.NewScsControlClient(conn)}
 }
 
 func (h *topicHarness) createCache(t testing.TB, name string) {
@@ -203,7 +156,7 @@ func TestTopicPublishSubscribe(t *testing.T) {
 }
 
 func TestTopicErrors(t *testing.T) {
-	h := newTopicHarness(t, topicSetup{opts: broker.Options{MaxPayload: 8, MaxSubscriptionsPerCache: 1}})
+	h := newTopicHarness(t, topicSetup{maxPayload: 8, maxSubscriptions: 1})
 	h.createCache(t, "c")
 	ctx := t.Context()
 	cases := []struct {
@@ -257,18 +210,8 @@ func TestTopicDeleteCacheEndsStreams(t *testing.T) {
 		t.Fatalf("after DeleteCache: %v", err)
 	}
 
-	// A cache deleted (and re-created) behind the broker's back is noticed
-	// by the periodic epoch check.
-	h.createCache(t, "c")
-	st = h.subscribe(t, ctx, &pb.SubscriptionRequest{CacheName: "c", Topic: "t"})
-	if err := h.store.DeleteCache(ctx, "c"); err != nil {
-		t.Fatal(err)
-	}
-	h.createCache(t, "c")
-	if err := recvUntilError(st); status.Code(err) != codes.NotFound {
-		t.Fatalf("after re-creation: %v", err)
-	}
 	// The new incarnation has a new topic.
+	h.createCache(t, "c")
 	st = h.subscribe(t, ctx, &pb.SubscriptionRequest{CacheName: "c", Topic: "t"})
 	if err := h.publish(t, ctx, "c", "t", textValue("x")); err != nil {
 		t.Fatal(err)
@@ -302,7 +245,7 @@ func TestTopicHeartbeats(t *testing.T) {
 // are published; what it then reads accounts for every sequence number,
 // either as an item or inside a discontinuity.
 func TestTopicSlowSubscriberNoSilentGap(t *testing.T) {
-	h := newTopicHarness(t, topicSetup{opts: broker.Options{MaxMessages: 64, MaxLag: 16}})
+	h := newTopicHarness(t, topicSetup{replay: 16})
 	h.createCache(t, "c")
 	ctx := t.Context()
 	st := h.subscribe(t, ctx, &pb.SubscriptionRequest{CacheName: "c", Topic: "t"})
@@ -332,13 +275,7 @@ func TestTopicSlowSubscriberNoSilentGap(t *testing.T) {
 
 func TestTopicPublisherIDIsTokenID(t *testing.T) {
 	h := newTopicHarness(t, topicSetup{auth: true})
-	mint := func(req auth.MintRequest) string {
-		m, err := auth.MintAPIKey(h.kr, "", req, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.JWT
-	}
+	mint := func(req auth.MintRequest) string { return h.node.Mint(t, req) }
 	super := mint(auth.MintRequest{SuperUser: true})
 	as := func(tok string) context.Context {
 		return metadata.AppendToOutgoingContext(t.Context(), "authorization", tok)
@@ -389,7 +326,8 @@ func TestTopicNoGoroutinesLeft(t *testing.T) {
 			t.Fatalf("stream of deleted cache: %v", err)
 		}
 	}
-	h.stop() // the 20 "kept" streams end with the server
+	h.conn.Close()
+	h.node.Close() // the 20 "kept" streams end with the server
 	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
@@ -416,9 +354,9 @@ func BenchmarkTopicFanOut(b *testing.B) {
 				mode = "per-stream"
 			}
 			b.Run(fmt.Sprintf("subs=%d/%s", subs, mode), func(b *testing.B) {
-				old := sharedFrames
-				sharedFrames = shared
-				defer func() { sharedFrames = old }()
+				old := *momento.SharedFrames
+				*momento.SharedFrames = shared
+				defer func() { *momento.SharedFrames = old }()
 				benchFanOut(b, subs)
 			})
 		}
@@ -426,7 +364,7 @@ func BenchmarkTopicFanOut(b *testing.B) {
 }
 
 func benchFanOut(b *testing.B, subs int) {
-	h := newTopicHarness(b, topicSetup{opts: broker.Options{MaxMessages: 1 << 16, MaxBytes: 64 << 20}})
+	h := newTopicHarness(b, topicSetup{replay: 1 << 16})
 	h.createCache(b, "c")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -1,7 +1,10 @@
-// Package momento is the Momento gRPC surface: it translates the wire
-// contract of cache_client.Scs, control_client.ScsControl and
-// cache_client.Ping into Store calls and maps errors to the statuses the
-// official SDKs expect. It holds no semantics of its own.
+// Package momento is the Momento gRPC surface: it decodes the wire contract
+// of cache_client.Scs, control_client.ScsControl, cache_client.Ping,
+// cache_client.pubsub.Pubsub, auth.Auth and token.Token, calls the cache,
+// topics and auth services, and maps their errors to the statuses (and
+// trailers) the official SDKs expect. It holds no semantics and does no
+// authorization of its own: the services do. Callers are authenticated by
+// the listener's grpcx.Authenticator before a handler runs.
 package momento
 
 import (
@@ -11,25 +14,50 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
-	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/cache"
+	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/topics"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
-// Service implements the Momento services over a Store.
-type Service struct {
-	store store.Store
-	log   *slog.Logger
-	now   func() time.Time
-	auth  *auth.Service // nil: dev mode, no authentication
-	tp    topics        // topics state, set by EnableTopics (pubsub.go)
+// DefaultHeartbeatInterval is how often an idle subscription gets a
+// heartbeat (the SDKs treat any message as liveness).
+const DefaultHeartbeatInterval = 5 * time.Second
+
+// Options configure the surface.
+type Options struct {
+	Cache *cache.Service
+	// Topics serves cache_client.pubsub.Pubsub; nil answers UNIMPLEMENTED.
+	Topics *topics.Service
+	// Auth mints tokens; nil is dev mode, where the token RPCs are refused.
+	Auth   *auth.Service
+	Logger *slog.Logger
+	// HeartbeatInterval of idle subscriptions (default 5s).
+	HeartbeatInterval time.Duration
 }
 
-// New returns the surface for st.
-func New(st store.Store, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.Default()
+// Service implements the Momento services.
+type Service struct {
+	cache     *cache.Service
+	topics    *topics.Service
+	auth      *auth.Service
+	log       *slog.Logger
+	rep       *errs.Reporter
+	heartbeat time.Duration
+}
+
+// New returns the surface.
+func New(o Options) *Service {
+	if o.Cache == nil {
+		panic("BUG: momento.New without a cache service")
 	}
-	return &Service{store: st, log: log, now: time.Now}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	return &Service{cache: o.Cache, topics: o.Topics, auth: o.Auth, log: o.Logger, rep: errs.NewReporter(o.Logger), heartbeat: o.HeartbeatInterval}
 }
 
 // Register adds every Momento service to gs.
@@ -39,5 +67,13 @@ func (s *Service) Register(gs *grpc.Server) {
 	pb.RegisterPingServer(gs, pingServer{})
 	pb.RegisterAuthServer(gs, &authServer{s: s})
 	pb.RegisterTokenServer(gs, &tokenServer{s: s})
-	s.registerPubsub(gs)
+	pb.RegisterPubsubServer(gs, &pubsubServer{s: s})
+}
+
+// PublicMethods are the RPCs that take the caller's key in their body and
+// check it themselves: the listener must not authenticate them by header.
+var PublicMethods = []string{
+	"/auth.Auth/GenerateApiToken",
+	"/auth.Auth/RefreshApiToken",
+	"/token.Token/GenerateDisposableToken",
 }

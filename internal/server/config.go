@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // Config is everything a Server needs. The zero value of each field means its
@@ -13,30 +15,37 @@ import (
 type Config struct {
 	// Listen is the gRPC address. Default 127.0.0.1:8080, the address the
 	// Momento SDKs' forMomentoLocal dials.
-	Listen string `json:"listen"`
+	Listen string
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
-	AllowNonLoopback bool `json:"allow_non_loopback"`
+	AllowNonLoopback bool
 	// Auth turns authentication on: every call needs a key signed by the
 	// keyring in DataDir (created there on first start).
-	Auth bool `json:"auth"`
+	Auth bool
 	// DataDir holds the signing keys and the revocation list.
-	DataDir string `json:"data_dir"`
+	DataDir string
 	// Endpoint is the address minted keys advertise (default: Listen).
-	Endpoint string `json:"endpoint"`
+	Endpoint string
 	// MaxMemory bounds the memory engine's data, in bytes (0: unbounded).
-	MaxMemory int64 `json:"max_memory"`
+	MaxMemory int64
 	// Partitions is the number of change-log partitions of each new cache.
-	Partitions int `json:"partitions"`
-	// Topic limits (0: the broker's defaults): payload bytes per message,
+	Partitions int
+	// Topic limits (0: the defaults): payload bytes per message,
 	// open subscriptions per cache, messages kept per topic for resume.
-	TopicMaxPayload       int `json:"topic_max_payload"`
-	TopicMaxSubscriptions int `json:"topic_max_subscriptions"`
-	TopicReplayMessages   int `json:"topic_replay_messages"`
+	TopicMaxPayload       int
+	TopicMaxSubscriptions int
+	TopicReplayMessages   int
+	// TopicHeartbeat is how often an idle subscription gets a heartbeat
+	// (0: 5s, what the SDKs expect; tests shorten it).
+	TopicHeartbeat time.Duration
 	// ShutdownTimeout bounds the graceful drain of in-flight calls on Stop.
-	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	ShutdownTimeout time.Duration
 	// Logger receives structured logs. Default: slog.Default().
-	Logger *slog.Logger `json:"-"`
+	Logger *slog.Logger
+	// UnaryInterceptors and StreamInterceptors run on every gRPC call after
+	// authentication, for embedders (request logs, fault injection in tests).
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
 }
 
 const (

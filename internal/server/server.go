@@ -1,6 +1,9 @@
-// Package server assembles a Setsuna node: the engine, the surfaces and their
-// listeners, with a New → Start → Stop lifecycle. Tests and embedding
-// programs start a real server in-process with it.
+// Package server assembles a Setsuna node: the engine, the services, the
+// surfaces and their listeners, with a New → Start → Stop lifecycle. The
+// public embed package wraps it for tests and embedding programs.
+//
+// Wiring, in the order data flows: surfaces (momento, feedrpc) → services
+// (cache, topics, feed, auth) → engine (memstore's Store and TopicLog).
 package server
 
 import (
@@ -11,23 +14,23 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
-	"github.com/setsuna-io/setsuna/internal/broker"
+	"github.com/setsuna-io/setsuna/internal/cache"
+	"github.com/setsuna-io/setsuna/internal/feed"
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
+	"github.com/setsuna-io/setsuna/internal/grpcx"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/internal/topics"
 )
 
 // maxMessageSize is above the 10,486,000 bytes the Momento SDKs allow, so an
@@ -36,11 +39,17 @@ const maxMessageSize = 16 << 20
 
 // Server is one Setsuna node.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	store  store.Store
-	auth   *auth.Service // nil with auth off
-	broker *broker.Memory
+	cfg Config
+	log *slog.Logger
+
+	store    store.Store
+	topicLog store.TopicLog
+	auth     *auth.Service // nil with auth off
+	cache    *cache.Service
+	hub      *topics.Hub
+	topics   *topics.Service
+	feed     *feed.Service
+
 	grpc   *grpc.Server
 	health *health.Server
 
@@ -55,24 +64,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
-	s.store = memstore.New(memstore.Options{
-		Partitions: cfg.Partitions,
-		MaxMemory:  cfg.MaxMemory,
-		Logger:     cfg.Logger,
-	})
-	surface := momento.New(s.store, s.log)
-	s.broker = broker.NewMemory(broker.Options{
-		MaxPayload:               cfg.TopicMaxPayload,
-		MaxSubscriptionsPerCache: cfg.TopicMaxSubscriptions,
-		MaxMessages:              cfg.TopicReplayMessages,
-	})
-	bl := s.broker.Options()
-	surface.EnableTopics(s.broker, momento.TopicOptions{MaxPayloadBytes: bl.MaxPayload, MaxSubscriptions: bl.MaxSubscriptionsPerCache})
 	if cfg.Auth {
 		kr, err := auth.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, auth.KeyFileName))
 		if err != nil {
-			s.store.Close()
-			s.broker.Close()
 			return nil, err
 		}
 		s.auth = auth.New(auth.Config{
@@ -81,8 +75,32 @@ func New(cfg Config) (*Server, error) {
 			Endpoint:    cfg.Endpoint,
 			Logger:      cfg.Logger,
 		})
-		surface.EnableAuth(s.auth)
 	}
+
+	// Engine.
+	s.store = memstore.New(memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger})
+	s.topicLog = memstore.NewTopicLog(memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages})
+
+	// Services.
+	s.cache = cache.New(s.store, cache.Options{Logger: cfg.Logger})
+	epochs := func(ctx context.Context, name string) (uint64, error) {
+		info, err := s.store.CacheInfo(ctx, name)
+		return info.Epoch, err
+	}
+	s.hub = topics.NewHub(s.topicLog, epochs, topics.HubOptions{MaxLag: cfg.TopicReplayMessages, MaxSubscriptionsPerCache: cfg.TopicMaxSubscriptions})
+	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload)
+	s.feed = feed.NewService(s.store)
+	s.cache.OnCacheDeleted(func(info store.CacheInfo) {
+		s.hub.CacheDeleted(context.Background(), info.Name, info.Epoch)
+	})
+
+	// Surfaces on the gRPC listener.
+	authn := grpcx.NewAuthenticator(s.auth, append([]string{
+		"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List", "/grpc.health.v1.Health/Watch",
+	}, momento.PublicMethods...)...)
+	recovery := grpcx.Recovery{Log: cfg.Logger}
+	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary}, cfg.UnaryInterceptors...)
+	streams := append([]grpc.StreamServerInterceptor{recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
@@ -91,13 +109,16 @@ func New(cfg Config) (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(math.MaxUint32),
 		// Reused workers keep their grown stacks: the profile showed 16% of
-		// CPU in stack growth with a fresh goroutine per call.
-		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
-		grpc.ChainUnaryInterceptor(s.recoverUnary, surface.UnaryInterceptor),
-		grpc.ChainStreamInterceptor(s.recoverStream, surface.StreamInterceptor),
+		// CPU in stack growth with a fresh goroutine per call. A stream
+		// holds its worker for its whole life, so there are more workers
+		// than cores: with one per core, a single open subscription sent
+		// every unary call back to a fresh goroutine.
+		grpc.NumStreamWorkers(uint32(max(16, 4*runtime.GOMAXPROCS(0)))),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(streams...),
 	)
-	surface.Register(s.grpc)
-	feedrpc.Register(s.grpc, s.store, s.log)
+	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.TopicHeartbeat}).Register(s.grpc)
+	feedrpc.Register(s.grpc, s.feed, cfg.Logger)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	return s, nil
@@ -123,7 +144,7 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Addr is the address the server listens on (useful with port 0).
+// Addr is the gRPC address the server listens on (useful with port 0).
 func (s *Server) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,15 +154,20 @@ func (s *Server) Addr() string {
 	return s.lis.Addr().String()
 }
 
+// GRPCServer is the server's gRPC server, for tests that list its methods.
+func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
+
 // Stop drains in-flight calls until ctx or the shutdown timeout ends, then
 // closes every connection and the engine.
 func (s *Server) Stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.health.Shutdown()
-	// Open subscriptions never end by themselves: end them (UNAVAILABLE,
-	// the SDKs resubscribe elsewhere) so that the graceful stop can finish.
-	s.broker.Close()
+	// Subscriptions and feed tails never end by themselves: end them
+	// (UNAVAILABLE, clients go elsewhere) so that the graceful stop can
+	// finish.
+	s.hub.Close()
+	s.feed.Close()
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
@@ -157,27 +183,6 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.auth != nil {
 		s.auth.Close()
 	}
+	_ = s.topicLog.Close()
 	return s.store.Close()
-}
-
-// recoverUnary turns a panic in a handler into INTERNAL, so that no request
-// can take the server down.
-func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-			err = status.Error(codes.Internal, "internal error")
-		}
-	}()
-	return h(ctx, req)
-}
-
-func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("panic in stream handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-			err = status.Error(codes.Internal, "internal error")
-		}
-	}()
-	return h(srv, ss)
 }

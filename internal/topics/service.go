@@ -1,0 +1,110 @@
+package topics
+
+import (
+	"context"
+
+	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+// Value is a message payload and its kind.
+type Value = store.TopicValue
+
+// MaxTopicNameLen bounds topic names, in bytes.
+const MaxTopicNameLen = store.MaxTopicNameLen
+
+// DefaultMaxPayload is Momento's documented 4 KB message limit.
+const DefaultMaxPayload = 4096
+
+// Service is the topics service: publish and subscribe, validated and
+// authorized, over a hub.
+type Service struct {
+	hub        *Hub
+	maxPayload int
+}
+
+// NewService returns the service over hub; maxPayload bounds a message's
+// payload in bytes (0: DefaultMaxPayload).
+func NewService(hub *Hub, maxPayload int) *Service {
+	if maxPayload <= 0 {
+		maxPayload = DefaultMaxPayload
+	}
+	return &Service{hub: hub, maxPayload: maxPayload}
+}
+
+// Limits are the limits the service enforces, for surfaces that advertise
+// them.
+type Limits struct {
+	MaxPayloadBytes  int
+	MaxSubscriptions int // per cache
+}
+
+// Limits returns the service's limits.
+func (s *Service) Limits() Limits {
+	return Limits{MaxPayloadBytes: s.maxPayload, MaxSubscriptions: s.hub.opts.MaxSubscriptionsPerCache}
+}
+
+// Hub returns the hub, for the orchestration of cache deletes.
+func (s *Service) Hub() *Hub { return s.hub }
+
+func checkTopic(cache, topic string) error {
+	if !store.ValidCacheName(cache) {
+		return errs.ErrInvalidName.Msgf("invalid cache name %q: it must be 1-%d printable ASCII bytes without spaces", trunc(cache), store.MaxCacheNameLen)
+	}
+	if !store.ValidTopicName(topic) {
+		return errs.ErrInvalidTopic.Msgf("invalid topic name %q: it must be 1-%d bytes of UTF-8 without control characters", trunc(topic), store.MaxTopicNameLen)
+	}
+	return nil
+}
+
+func trunc(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func authorize(ctx context.Context, name string, a auth.Access, cache, topic string) error {
+	if err := auth.Check(ctx, auth.Op{Name: name, Resource: auth.ResourceTopic, Access: a, Cache: cache, Topic: topic}); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// Publish appends v to a topic of cache (creating the topic) and returns its
+// sequence number and page. The publisher id is the caller's token id.
+func (s *Service) Publish(ctx context.Context, cache, topic string, v Value) (seq, page uint64, err error) {
+	if err := checkTopic(cache, topic); err != nil {
+		return 0, 0, err
+	}
+	if err := authorize(ctx, "Publish", auth.AccessWrite, cache, topic); err != nil {
+		return 0, 0, err
+	}
+	if len(v.Data) == 0 {
+		return 0, 0, errs.ErrEmptyPayload
+	}
+	if len(v.Data) > s.maxPayload {
+		return 0, 0, errs.ErrPayloadTooLarge.Withf("%d bytes, the limit is %d bytes", len(v.Data), s.maxPayload)
+	}
+	var publisher string
+	if p := auth.FromContext(ctx); p != nil {
+		publisher = p.TokenID
+	}
+	return s.hub.Publish(ctx, cache, topic, v, publisher)
+}
+
+// Subscribe opens a subscription to a topic of cache starting at from.
+func (s *Service) Subscribe(ctx context.Context, cache, topic string, from Position) (*Subscription, error) {
+	if err := checkTopic(cache, topic); err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "Subscribe", auth.AccessRead, cache, topic); err != nil {
+		return nil, err
+	}
+	return s.hub.Subscribe(ctx, cache, topic, from)
+}
+
+// Subscribers is the number of local subscriptions of a topic (presence, for
+// a later "no subscriber" publish status).
+func (s *Service) Subscribers(cache, topic string) int { return s.hub.Subscribers(cache, topic) }
