@@ -33,7 +33,7 @@ func (c *clock) advance(d time.Duration) {
 
 // env is a Handler over a memBackend and a signing client.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clk   *clock
 	b     *memBackend
 	h     *Handler
@@ -41,7 +41,7 @@ type env struct {
 	skewd time.Duration // added to x-ms-date
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 23, 19, 46, 33, 0, time.UTC)}
 	b := newMemBackend(clk.now)
@@ -53,9 +53,16 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, clk: clk, b: b, h: h, key: key}
 }
 
+// withT is e reporting to t (a fuzz target's own T).
+func (e *env) withT(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 type resp struct {
 	*httptest.ResponseRecorder
-	t *testing.T
+	t testing.TB
 }
 
 // obj decodes the body as a JSON object.
