@@ -12,13 +12,16 @@
 //   - a database is a catalog entry (Backend's choice of where);
 //   - a container is a Setsuna cache with one partition per
 //     10,000 RU/s of x-ms-offer-throughput (at least one); the surface
-//     keeps its definition, _rid and policies as an opaque attribute;
+//     keeps its definition, _rid and policies as an opaque attribute.
+//     Suggested cache name: "<database>/<container>" ("/" is not allowed
+//     in Cosmos ids, so the name is unambiguous);
 //   - a document is an item of that cache whose key is chosen by the
 //     backend from DocKey (the partition key's EPK places it in the
-//     partition that owns the EPK) and whose value is the document's
-//     JSON as the client sent it, without system properties; _etag,
-//     _ts, _rid and _self are derived from the item's LSN, commit time
-//     and key, so other surfaces see the plain document;
+//     partition that owns the EPK; suggested key: the JSON array of the
+//     partition-key values followed by the id, e.g. ["p1","a1"]) and whose
+//     value is the document's JSON as the client sent it, without system
+//     properties; _etag, _ts, _rid and _self are derived from the item's
+//     LSN, commit time and key, so other surfaces see the plain document;
 //   - a physical partition key range is a cache partition, its id the
 //     partition index, and the change feed etag of a range is the
 //     partition's LSN.

@@ -73,7 +73,7 @@ func parsePKDef(raw json.RawMessage) (pkDef, *Error) {
 	for _, p := range d.Paths {
 		segs, err := parsePath(p)
 		if err != nil {
-			return d, badRequest(err.Error())
+			return d, badRequest(capitalize(err.Error()) + ".")
 		}
 		d.segs = append(d.segs, segs)
 	}
@@ -104,7 +104,7 @@ func (d *pkDef) ensureSegs() {
 // parsePath splits "/a/b" or `/"a b"/c` into property names.
 func parsePath(p string) ([]string, error) {
 	if len(p) < 2 || p[0] != '/' || len(p) > maxPathLen {
-		return nil, fmt.Errorf("Invalid partition key path %q: a path starts with / and names a property.", trunc(p))
+		return nil, fmt.Errorf("invalid partition key path %q: a path starts with / and names a property", trunc(p))
 	}
 	var segs []string
 	rest := p[1:]
@@ -113,7 +113,7 @@ func parsePath(p string) ([]string, error) {
 		if strings.HasPrefix(rest, `"`) {
 			end := strings.IndexByte(rest[1:], '"')
 			if end < 0 {
-				return nil, fmt.Errorf("Invalid partition key path %q: unterminated quote.", trunc(p))
+				return nil, fmt.Errorf("invalid partition key path %q: unterminated quote", trunc(p))
 			}
 			seg, rest = rest[1:end+1], rest[end+2:]
 		} else {
@@ -124,14 +124,14 @@ func parsePath(p string) ([]string, error) {
 			seg, rest = rest[:i], rest[i:]
 		}
 		if seg == "" {
-			return nil, fmt.Errorf("Invalid partition key path %q: empty property name.", trunc(p))
+			return nil, fmt.Errorf("invalid partition key path %q: empty property name", trunc(p))
 		}
 		segs = append(segs, seg)
 		if rest == "" {
 			return segs, nil
 		}
 		if rest[0] != '/' || len(rest) == 1 {
-			return nil, fmt.Errorf("Invalid partition key path %q.", trunc(p))
+			return nil, fmt.Errorf("invalid partition key path %q", trunc(p))
 		}
 		rest = rest[1:]
 	}
