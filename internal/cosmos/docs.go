@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,12 +250,24 @@ func (ci *containerInfo) itemTTL(m members) (time.Duration, *Error) {
 
 func (ci *containerInfo) writeDoc(w http.ResponseWriter, status int, d Doc) {
 	w.Header().Set("etag", formatDocETag(ci.rid, d.LSN))
-	writeJSON(w, status, ci.render(d, false).marshal())
+	writeJSON(w, status, ci.appendDoc(nil, d, false))
 }
 
-// render adds the system properties to a stored document; withLSN adds
-// _lsn, which only change feed items carry.
-func (ci *containerInfo) render(d Doc, withLSN bool) members {
+// appendDoc appends d with its system properties; withLSN adds _lsn, which
+// only change feed items carry. The bodies this surface stores are objects
+// with an id and no system properties: those are copied with the
+// properties appended, without decoding them (the change feed's hot path).
+func (ci *containerInfo) appendDoc(dst []byte, d Doc, withLSN bool) []byte {
+	if end, ok := plainObject(d.Body); ok {
+		dst = append(dst, d.Body[:end]...)
+		return ci.appendSystem(append(dst, ','), d, withLSN)
+	}
+	return ci.appendDecoded(dst, d, withLSN)
+}
+
+// appendDecoded is appendDoc for any body: an object is decoded to drop
+// system properties and add a missing id.
+func (ci *containerInfo) appendDecoded(dst []byte, d Doc, withLSN bool) []byte {
 	m, err := parseObject(d.Body)
 	if err != nil {
 		// Another surface's value: shown as a document holding it.
@@ -270,18 +283,109 @@ func (ci *containerInfo) render(d Doc, withLSN bool) members {
 			m = append(members{{"id", jsonString(d.Key.ID)}}, m...)
 		}
 	}
+	dst = m.appendTo(dst)
+	dst = dst[:len(dst)-1] // reopen the object
+	if len(m) > 0 {
+		dst = append(dst, ',')
+	}
+	return ci.appendSystem(dst, d, withLSN)
+}
+
+// appendSystem appends the system properties and closes the object.
+func (ci *containerInfo) appendSystem(dst []byte, d Doc, withLSN bool) []byte {
 	rid := encodeRID(documentRID(ci.rid, d.Key.PK, d.Key.ID))
-	m = append(m,
-		member{"_rid", jsonString(rid)},
-		member{"_self", jsonString(ci.Self + "docs/" + rid + "/")},
-		member{"_etag", jsonString(formatDocETag(ci.rid, d.LSN))},
-		member{"_attachments", jsonString("attachments/")},
-	)
+	dst = append(dst, `"_rid":"`...)
+	dst = append(dst, rid...)
+	dst = append(dst, `","_self":`...)
+	dst = appendJSONString(dst, ci.Self+"docs/"+rid+"/")
+	dst = append(dst, `,"_etag":`...)
+	dst = appendJSONString(dst, formatDocETag(ci.rid, d.LSN))
+	dst = append(dst, `,"_attachments":"attachments/"`...)
 	if !d.Time.IsZero() {
-		m = append(m, member{"_ts", json.RawMessage(strconv.FormatInt(d.Time.Unix(), 10))})
+		dst = append(dst, `,"_ts":`...)
+		dst = strconv.AppendInt(dst, d.Time.Unix(), 10)
 	}
 	if withLSN {
-		m = append(m, member{"_lsn", json.RawMessage(strconv.FormatUint(d.LSN, 10))})
+		dst = append(dst, `,"_lsn":`...)
+		dst = strconv.AppendUint(dst, d.LSN, 10)
 	}
-	return m
+	return append(dst, '}')
+}
+
+// plainObject reports whether b is a JSON object with an "id" member and
+// no system property among its top-level names (none of them escaped),
+// and where its closing brace is.
+func plainObject(b []byte) (closing int, ok bool) {
+	if !json.Valid(b) {
+		return 0, false
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return 0, false
+	}
+	hasID := false
+	for i = skipSpace(b, i+1); b[i] != '}'; {
+		// b is valid JSON: a member is "name" : value, then , or }.
+		end := i + 1
+		for b[end] != '"' {
+			if b[end] == '\\' {
+				return 0, false
+			}
+			end++
+		}
+		name := string(b[i+1 : end])
+		if name == "id" {
+			hasID = true
+		} else if len(name) > 0 && name[0] == '_' && slices.Contains(systemProps, name) {
+			return 0, false
+		}
+		i = skipValue(b, skipSpace(b, skipSpace(b, end+1)+1))
+		if i = skipSpace(b, i); b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return i, hasID
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index after the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i].
+func skipString(b []byte, i int) int {
+	for i++; b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
 }

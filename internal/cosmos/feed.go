@@ -1,7 +1,6 @@
 package cosmos
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -52,16 +51,23 @@ func (h *Handler) docsFeed(w http.ResponseWriter, r *http.Request, db, coll stri
 		return fromBackend(err)
 	}
 
-	docs := make([]json.RawMessage, 0, len(page.Changes))
+	body := []byte(`{"_rid":`)
+	body = appendJSONString(body, ci.RID)
+	body = append(body, `,"Documents":[`...)
+	n := 0
 	for _, ch := range page.Changes {
-		if !fr.inScope(ch.Doc.Key) {
+		if !fr.inScope(ch.Doc.Key) || !fr.AllVersions && ch.Op == OpDelete {
 			continue // the backend's filter is the contract; this is a guard
 		}
-		if fr.AllVersions {
-			docs = append(docs, ci.renderChange(ch))
-		} else if ch.Op != OpDelete {
-			docs = append(docs, ci.render(ch.Doc, true).marshal())
+		if n > 0 {
+			body = append(body, ',')
 		}
+		if fr.AllVersions {
+			body = ci.appendChange(body, ch)
+		} else {
+			body = ci.appendDoc(body, ch.Doc, true)
+		}
+		n++
 	}
 
 	hd := w.Header()
@@ -70,23 +76,14 @@ func (h *Handler) docsFeed(w http.ResponseWriter, r *http.Request, db, coll stri
 	hd.Set("lsn", strconv.FormatUint(page.LSN, 10))
 	hd.Set(hSessionToken, rg.ID+":-1#"+strconv.FormatUint(page.LSN, 10))
 	hd.Set(hContentPath, ci.RID)
-	if len(docs) == 0 {
+	if n == 0 {
 		// Never 200 with an empty page: callers would spin.
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	hd.Set(hItemCount, strconv.Itoa(len(docs)))
-	body := []byte(`{"_rid":`)
-	body = appendJSONString(body, ci.RID)
-	body = append(body, `,"Documents":[`...)
-	for i, d := range docs {
-		if i > 0 {
-			body = append(body, ',')
-		}
-		body = append(body, d...)
-	}
+	hd.Set(hItemCount, strconv.Itoa(n))
 	body = append(body, `],"_count":`...)
-	body = strconv.AppendInt(body, int64(len(docs)), 10)
+	body = strconv.AppendInt(body, int64(n), 10)
 	writeJSON(w, http.StatusOK, append(body, '}'))
 	return nil
 }
@@ -184,17 +181,19 @@ func (fr *FeedRead) inScope(k DocKey) bool {
 	return true
 }
 
-// renderChange is an all-versions-and-deletes item:
+// appendChange appends an all-versions-and-deletes item:
 // {current?, previous?, metadata{operationType, lsn, crts, previousImageLSN?,
 // timeToLiveExpired?, id?, partitionKey?}}.
-func (ci *containerInfo) renderChange(ch Change) json.RawMessage {
-	var m members
+func (ci *containerInfo) appendChange(dst []byte, ch Change) []byte {
+	dst = append(dst, '{')
 	if ch.Op != OpDelete {
-		m = append(m, member{"current", ci.render(ch.Doc, true).marshal()})
+		dst = append(dst, `"current":`...)
+		dst = append(ci.appendDoc(dst, ch.Doc, true), ',')
 	}
 	if ch.HasPrevious && ch.Previous != nil {
 		prev := Doc{Key: ch.Doc.Key, Body: ch.Previous, LSN: ch.PreviousLSN}
-		m = append(m, member{"previous", ci.render(prev, true).marshal()})
+		dst = append(dst, `"previous":`...)
+		dst = append(ci.appendDoc(dst, prev, true), ',')
 	}
 	op := "create"
 	switch ch.Op {
@@ -203,21 +202,25 @@ func (ci *containerInfo) renderChange(ch Change) json.RawMessage {
 	case OpDelete:
 		op = "delete"
 	}
-	md := members{
-		{"operationType", jsonString(op)},
-		{"lsn", json.RawMessage(strconv.FormatUint(ch.Doc.LSN, 10))},
-		{"crts", json.RawMessage(strconv.FormatInt(ch.Doc.Time.Unix(), 10))},
-	}
+	dst = append(dst, `"metadata":{"operationType":"`...)
+	dst = append(dst, op...)
+	dst = append(dst, `","lsn":`...)
+	dst = strconv.AppendUint(dst, ch.Doc.LSN, 10)
+	dst = append(dst, `,"crts":`...)
+	dst = strconv.AppendInt(dst, ch.Doc.Time.Unix(), 10)
 	if ch.PreviousLSN != 0 {
-		md = append(md, member{"previousImageLSN", json.RawMessage(strconv.FormatUint(ch.PreviousLSN, 10))})
+		dst = append(dst, `,"previousImageLSN":`...)
+		dst = strconv.AppendUint(dst, ch.PreviousLSN, 10)
 	}
 	if ch.Op == OpDelete {
-		md = append(md, member{"timeToLiveExpired", json.RawMessage(strconv.FormatBool(ch.TTLExpired))})
-		md = append(md, member{"id", jsonString(ch.Doc.Key.ID)})
+		dst = append(dst, `,"timeToLiveExpired":`...)
+		dst = strconv.AppendBool(dst, ch.TTLExpired)
+		dst = append(dst, `,"id":`...)
+		dst = appendJSONString(dst, ch.Doc.Key.ID)
 		if pk := ci.PartitionKey.partitionKeyObject(ch.Doc.Key.PK); pk != nil {
-			md = append(md, member{"partitionKey", pk})
+			dst = append(dst, `,"partitionKey":`...)
+			dst = append(dst, pk...)
 		}
 	}
-	m = append(m, member{"metadata", md.marshal()})
-	return m.marshal()
+	return append(dst, "}}"...)
 }
