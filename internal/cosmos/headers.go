@@ -29,8 +29,6 @@ const (
 	hRequestCharge    = "x-ms-request-charge"
 	hSessionToken     = "x-ms-session-token"
 	hItemCount        = "x-ms-item-count"
-	hContinuation     = "x-ms-continuation"
-	hAltContentPath   = "x-ms-alt-content-path"
 	hContentPath      = "x-ms-content-path"
 	hWireFormatHeader = "x-ms-cosmos-changefeed-wire-format-version"
 )
