@@ -51,15 +51,7 @@ func parseDefaultTTL(raw json.RawMessage) (int, *Error) {
 }
 
 func (h *Handler) createContainer(w http.ResponseWriter, r *http.Request, db string) *Error {
-	body, e := readBody(r, maxResourceBody)
-	if e != nil {
-		return e
-	}
-	m, err := parseObject(body)
-	if err != nil {
-		return badRequest("The request body is not a JSON object: " + err.Error() + ".")
-	}
-	id, e := stringMember(m, "id", "container")
+	m, id, e := readResource(r, "container")
 	if e != nil {
 		return e
 	}

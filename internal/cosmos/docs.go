@@ -80,11 +80,7 @@ func (h *Handler) replaceDoc(w http.ResponseWriter, r *http.Request, db, coll, i
 }
 
 func (h *Handler) readDoc(w http.ResponseWriter, r *http.Request, db, coll, id string) *Error {
-	c, ci, e := h.container(r, db, coll)
-	if e != nil {
-		return e
-	}
-	key, e := ci.headerKey(r, id)
+	c, ci, key, e := h.docTarget(r, db, coll, id)
 	if e != nil {
 		return e
 	}
@@ -103,11 +99,7 @@ func (h *Handler) readDoc(w http.ResponseWriter, r *http.Request, db, coll, id s
 }
 
 func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, db, coll, id string) *Error {
-	c, ci, e := h.container(r, db, coll)
-	if e != nil {
-		return e
-	}
-	key, e := ci.headerKey(r, id)
+	c, ci, key, e := h.docTarget(r, db, coll, id)
 	if e != nil {
 		return e
 	}
@@ -120,6 +112,16 @@ func (h *Handler) deleteDoc(w http.ResponseWriter, r *http.Request, db, coll, id
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// docTarget resolves the container and key of a point read or delete.
+func (h *Handler) docTarget(r *http.Request, db, coll, id string) (Container, *containerInfo, DocKey, *Error) {
+	c, ci, e := h.container(r, db, coll)
+	if e != nil {
+		return c, nil, DocKey{}, e
+	}
+	key, e := ci.headerKey(r, id)
+	return c, ci, key, e
 }
 
 func isQuery(r *http.Request) bool {

@@ -267,16 +267,23 @@ type dbProps struct {
 	RID string `json:"_rid"`
 }
 
-func (h *Handler) createDatabase(w http.ResponseWriter, r *http.Request) *Error {
+// readResource reads the body of a database or container create: a JSON
+// object with a valid id.
+func readResource(r *http.Request, what string) (members, string, *Error) {
 	body, e := readBody(r, maxResourceBody)
 	if e != nil {
-		return e
+		return nil, "", e
 	}
 	m, err := parseObject(body)
 	if err != nil {
-		return badRequest("The request body is not a JSON object: " + err.Error() + ".")
+		return nil, "", badRequest("The request body is not a JSON object: " + err.Error() + ".")
 	}
-	id, e := stringMember(m, "id", "database")
+	id, e := stringMember(m, "id", what)
+	return m, id, e
+}
+
+func (h *Handler) createDatabase(w http.ResponseWriter, r *http.Request) *Error {
+	m, id, e := readResource(r, "database")
 	if e != nil {
 		return e
 	}
