@@ -2,7 +2,7 @@
 // same wiring and options as `setsuna serve`: engine, services, surfaces
 // and listeners. Tests and programs that embed Setsuna use it.
 //
-//	node, err := embed.Start(embed.Config{Listen: "127.0.0.1:0"})
+//	node, err := embed.Start(embed.Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0"})
 //	if err != nil {
 //		return err
 //	}
@@ -43,6 +43,9 @@ func Start(cfg Config) (*Node, error) {
 // Addr is the gRPC listener's address (Momento SDKs, the Go client, the
 // native setsuna.* services).
 func (n *Node) Addr() string { return n.srv.Addr() }
+
+// HTTPAddr is the HTTP listener's address ("" when it is off).
+func (n *Node) HTTPAddr() string { return n.srv.HTTPAddr() }
 
 // Stop drains in-flight calls until ctx or the configured shutdown timeout
 // ends, then closes every connection and the engine.

@@ -38,6 +38,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{cfg: &server.Config{}}
 	cfg := o.cfg
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
+	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health; \"off\" disables it)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys and the revocation list (created if missing)")

@@ -16,6 +16,10 @@ type Config struct {
 	// Listen is the gRPC address. Default 127.0.0.1:8080, the address the
 	// Momento SDKs' forMomentoLocal dials.
 	Listen string
+	// HTTPListen is the HTTP address: health, and later the Momento HTTP
+	// API, publish over HTTP, metrics and the console. Default
+	// 127.0.0.1:9090; "off" disables it.
+	HTTPListen string
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
 	AllowNonLoopback bool
@@ -50,6 +54,7 @@ type Config struct {
 
 const (
 	DefaultListen          = "127.0.0.1:8080"
+	DefaultHTTPListen      = "127.0.0.1:9090"
 	DefaultPartitions      = 4
 	DefaultShutdownTimeout = 10 * time.Second
 	maxPartitions          = 256
@@ -61,6 +66,9 @@ var ErrNonLoopback = errors.New("server: refusing to listen on a non-loopback ad
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
+	}
+	if c.HTTPListen == "" {
+		c.HTTPListen = DefaultHTTPListen
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
@@ -76,11 +84,18 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// HTTPEnabled reports whether the HTTP listener is on.
+func (c *Config) HTTPEnabled() bool { return c.HTTPListen != "off" }
+
 // Validate checks a defaulted config.
 func (c *Config) Validate() error {
-	host, _, err := net.SplitHostPort(c.Listen)
-	if err != nil {
-		return fmt.Errorf("invalid listen address %q: %w", c.Listen, err)
+	if err := c.checkListen("listen", c.Listen); err != nil {
+		return err
+	}
+	if c.HTTPEnabled() {
+		if err := c.checkListen("http listen", c.HTTPListen); err != nil {
+			return err
+		}
 	}
 	if c.Partitions < 1 || c.Partitions > maxPartitions {
 		return fmt.Errorf("partitions must be between 1 and %d, got %d", maxPartitions, c.Partitions)
@@ -94,8 +109,18 @@ func (c *Config) Validate() error {
 	if c.Auth && c.DataDir == "" {
 		return errors.New("auth needs a --data-dir for its signing keys")
 	}
+	return nil
+}
+
+// checkListen checks one listen address: a host:port, and loopback unless
+// auth is on or the operator allowed an open address.
+func (c *Config) checkListen(what, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid %s address %q: %w", what, addr, err)
+	}
 	if !c.Auth && !c.AllowNonLoopback && !isLoopback(host) {
-		return fmt.Errorf("%w: %q (enable --auth, or pass --allow-non-loopback to accept unauthenticated clients from the network)", ErrNonLoopback, c.Listen)
+		return fmt.Errorf("%w: %q (enable --auth, or pass --allow-non-loopback to accept unauthenticated clients from the network)", ErrNonLoopback, addr)
 	}
 	return nil
 }

@@ -8,13 +8,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -52,9 +56,15 @@ type Server struct {
 
 	grpc   *grpc.Server
 	health *health.Server
+	// http serves the HTTP listener's mux; httpMux is where HTTP surfaces
+	// register their routes.
+	http    *http.Server
+	httpMux *http.ServeMux
+	ready   atomic.Bool
 
-	mu  sync.Mutex
-	lis net.Listener
+	mu      sync.Mutex
+	lis     net.Listener
+	httpLis net.Listener
 }
 
 // New validates cfg and builds a server; nothing listens until Start.
@@ -121,7 +131,29 @@ func New(cfg Config) (*Server, error) {
 	feedrpc.Register(s.grpc, s.feed, cfg.Logger)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+
+	// The HTTP listener.
+	s.httpMux = http.NewServeMux()
+	s.httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	s.httpMux.HandleFunc("GET /readyz", s.readyz)
+	s.http = &http.Server{
+		Handler:           s.httpMux,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
 	return s, nil
+}
+
+// readyz answers 200 while the node serves, 503 before Start and once Stop
+// has begun (load balancers then send traffic elsewhere).
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !s.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
 }
 
 // Start listens and serves in the background; it returns once the listener
@@ -131,8 +163,15 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
+	var httpLis net.Listener
+	if s.cfg.HTTPEnabled() {
+		if httpLis, err = net.Listen("tcp", s.cfg.HTTPListen); err != nil {
+			lis.Close()
+			return fmt.Errorf("cannot listen on %s: %w", s.cfg.HTTPListen, err)
+		}
+	}
 	s.mu.Lock()
-	s.lis = lis
+	s.lis, s.httpLis = lis, httpLis
 	s.mu.Unlock()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	go func() {
@@ -140,8 +179,33 @@ func (s *Server) Start() error {
 			s.log.Error("grpc server stopped", "err", err)
 		}
 	}()
-	s.log.Info("setsuna listening", "addr", lis.Addr().String(), "engine", "memory", "auth", s.auth != nil)
+	if httpLis != nil {
+		go func() {
+			if err := s.http.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server stopped", "err", err)
+			}
+		}()
+	}
+	s.ready.Store(true)
+	s.log.Info("setsuna listening", "grpc", lis.Addr().String(), "http", addrOf(httpLis), "engine", "memory", "auth", s.auth != nil)
 	return nil
+}
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return "off"
+	}
+	return l.Addr().String()
+}
+
+// HTTPAddr is the HTTP listener's address ("" when it is off or not started).
+func (s *Server) HTTPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.httpLis == nil {
+		return ""
+	}
+	return s.httpLis.Addr().String()
 }
 
 // Addr is the gRPC address the server listens on (useful with port 0).
@@ -162,6 +226,7 @@ func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
 func (s *Server) Stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
+	s.ready.Store(false)
 	s.health.Shutdown()
 	// Subscriptions and feed tails never end by themselves: end them
 	// (UNAVAILABLE, clients go elsewhere) so that the graceful stop can
@@ -173,6 +238,13 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.grpc.GracefulStop()
 		close(done)
 	}()
+	httpDone := make(chan struct{})
+	go func() {
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.http.Close()
+		}
+		close(httpDone)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -180,6 +252,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.grpc.Stop()
 		<-done
 	}
+	<-httpDone
 	if s.auth != nil {
 		s.auth.Close()
 	}

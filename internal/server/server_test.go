@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 }
 
 func TestHealthAndGracefulStop(t *testing.T) {
-	s, err := New(Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestHealthAndGracefulStop(t *testing.T) {
 }
 
 func TestAuthOnRequiresKeys(t *testing.T) {
-	s := start(t, Config{Listen: "127.0.0.1:0", Auth: true, DataDir: t.TempDir()})
+	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Auth: true, DataDir: t.TempDir()})
 	_, err := pb.NewScsControlClient(dial(t, s.Addr())).ListCaches(t.Context(), &pb.ListCachesRequest{})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("ListCaches without a key = %v, want Unauthenticated", err)
@@ -89,9 +90,11 @@ func TestConfigValidation(t *testing.T) {
 	}
 	f(Config{Listen: "nonsense"}, "invalid listen address")
 	f(Config{Listen: "0.0.0.0:0"}, "non-loopback")
-	f(Config{Listen: "127.0.0.1:0", Partitions: 100000}, "partitions")
-	f(Config{Listen: "127.0.0.1:0", MaxMemory: -1}, "max memory")
-	f(Config{Listen: "127.0.0.1:0", Auth: true}, "data-dir")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "0.0.0.0:0"}, "non-loopback")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "nonsense"}, "invalid http listen address")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Partitions: 100000}, "partitions")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", MaxMemory: -1}, "max memory")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Auth: true}, "data-dir")
 	// With auth on, an open address is fine.
 	s, err := New(Config{Listen: "0.0.0.0:0", Auth: true, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -101,7 +104,7 @@ func TestConfigValidation(t *testing.T) {
 }
 
 func TestTopicLimitsAreConfiguredAndAdvertised(t *testing.T) {
-	s := start(t, Config{Listen: "127.0.0.1:0", TopicMaxPayload: 8192, TopicMaxSubscriptions: 7})
+	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", TopicMaxPayload: 8192, TopicMaxSubscriptions: 7})
 	conn := dial(t, s.Addr())
 	ctl := pb.NewScsControlClient(conn)
 	if _, err := ctl.CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
@@ -133,7 +136,7 @@ func TestTopicLimitsAreConfiguredAndAdvertised(t *testing.T) {
 // of waiting for them until the shutdown timeout: with an hour of timeout,
 // a stop that waited would never return.
 func TestStopEndsLongLivedStreams(t *testing.T) {
-	s, err := New(Config{Listen: "127.0.0.1:0", ShutdownTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", ShutdownTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,5 +183,40 @@ func TestStopEndsLongLivedStreams(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Stop still waits for its streams after a minute")
+	}
+}
+
+func TestHealthOverHTTP(t *testing.T) {
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) int {
+		t.Helper()
+		resp, err := http.Get("http://" + s.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if get("/healthz") != http.StatusOK || get("/readyz") != http.StatusOK {
+		t.Fatal("a started node is not healthy and ready")
+	}
+	if get("/nothing-here") != http.StatusNotFound {
+		t.Fatal("unknown path")
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + s.HTTPAddr() + "/healthz"); err == nil {
+		t.Fatal("the HTTP listener still answers after Stop")
+	}
+	off := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "off"})
+	if off.HTTPAddr() != "" {
+		t.Fatalf("HTTP listener with off: %q", off.HTTPAddr())
 	}
 }
