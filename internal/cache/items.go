@@ -53,25 +53,34 @@ func (s *Service) SetBatch(ctx context.Context, cache string, items []Item) erro
 }
 
 func checkCond(c Condition) error {
-	if c.Kind > CondAbsentOrHashNotEqual {
+	if c.Kind > CondLSNEqual {
 		return errs.ErrInvalidArgument.Msgf("unknown condition %d", c.Kind)
 	}
 	return nil
 }
 
-// SetIf stores a scalar item when cond holds; stored says whether it did.
-// It reads the item, so it needs read and write access.
-func (s *Service) SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, c Condition) (stored bool, err error) {
+// SetIf stores a scalar item when cond holds and says what it did (see
+// WriteResult). It reads the item, so it needs read and write access.
+func (s *Service) SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, c Condition) (WriteResult, error) {
 	if err := one(ctx, "SetIf", cond, cache, key); err != nil {
-		return false, err
+		return WriteResult{}, err
 	}
 	if err := checkTTL(ttl); err != nil {
-		return false, err
+		return WriteResult{}, err
 	}
 	if err := checkCond(c); err != nil {
-		return false, err
+		return WriteResult{}, err
 	}
 	return s.st.SetIf(ctx, cache, key, value, ttl, c)
+}
+
+// GetWithMeta returns a live scalar's value with its Meta (LSN, commit
+// time), read together.
+func (s *Service) GetWithMeta(ctx context.Context, cache string, key []byte) ([]byte, Meta, bool, error) {
+	if err := one(ctx, "Get", read, cache, key); err != nil {
+		return nil, Meta{}, false, err
+	}
+	return s.st.GetWithMeta(ctx, cache, key)
 }
 
 // Delete removes an item of any kind; a missing key is not an error.

@@ -45,6 +45,8 @@ type (
 	Aggregate     = store.Aggregate
 	UnionSource   = store.UnionSource
 	KeyScheme     = store.KeyScheme
+	Tiling        = store.Tiling
+	WriteResult   = store.WriteResult
 )
 
 // Constants of the data model.
@@ -66,6 +68,7 @@ const (
 	CondPresentAndHashNotEqual = store.CondPresentAndHashNotEqual
 	CondAbsentOrHashEqual      = store.CondAbsentOrHashEqual
 	CondAbsentOrHashNotEqual   = store.CondAbsentOrHashNotEqual
+	CondLSNEqual               = store.CondLSNEqual
 
 	TTLOverwrite = store.TTLOverwrite
 	TTLIncrease  = store.TTLIncrease
@@ -80,6 +83,9 @@ const (
 
 	KeyPlain     = store.KeyPlain
 	KeyEPKPrefix = store.KeyEPKPrefix
+
+	TilingV2 = store.TilingV2
+	TilingV1 = store.TilingV1
 
 	// Unbounded ends a slice at the end of a list or sorted set.
 	Unbounded = store.Unbounded

@@ -119,11 +119,11 @@ func (d *dataServer) setIf(ctx context.Context, op string, key, value []byte, tt
 	if err != nil {
 		return false, err
 	}
-	stored, err := d.s.cache.SetIf(ctx, c, key, value, wireTTL(ttlMs), cond)
+	res, err := d.s.cache.SetIf(ctx, c, key, value, wireTTL(ttlMs), cond)
 	if err != nil {
 		return false, d.fail(ctx, op, err)
 	}
-	return stored, nil
+	return res.Stored, nil
 }
 
 func (d *dataServer) SetIf(ctx context.Context, req *pb.SetIfRequest) (*pb.SetIfResponse, error) {

@@ -43,6 +43,7 @@ import (
 	"crypto/sha256"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/epk"
@@ -100,6 +101,38 @@ const (
 	KeyEPKPrefix
 )
 
+// Tiling says which EPK ranges a cache's partitions own.
+type Tiling uint8
+
+const (
+	// TilingV2: epk.Ranges, even cuts of the V2 hash space (the default;
+	// plain keys and Cosmos V2 and MultiHash containers).
+	TilingV2 Tiling = iota
+	// TilingV1: epk.RangesV1, even cuts of the 32-bit V1 hash space, for
+	// Cosmos containers whose partition key is hashed with version 1 (their
+	// EPKs all start with 05C1, so TilingV2 would put them in one range).
+	TilingV1
+)
+
+// Ranges are the EPK ranges of n partitions under t. The slice is shared
+// (computed once per tiling and count): do not modify it.
+func (t Tiling) Ranges(n int) []epk.Range {
+	k := uint64(t)<<32 | uint64(n)
+	if rs, ok := tilings.Load(k); ok {
+		return rs.([]epk.Range)
+	}
+	var rs []epk.Range
+	if t == TilingV1 {
+		rs = epk.RangesV1(n)
+	} else {
+		rs = epk.Ranges(n)
+	}
+	tilings.Store(k, rs)
+	return rs
+}
+
+var tilings sync.Map // tiling<<32 | n → []epk.Range
+
 // MaxAttrsSize bounds the total bytes of a cache's attributes.
 const MaxAttrsSize = 64 << 10
 
@@ -109,6 +142,7 @@ type CacheConfig struct {
 	// life of the cache.
 	Partitions int
 	KeyScheme  KeyScheme
+	Tiling     Tiling
 	// Attrs are surface metadata kept with the cache for its life (a Cosmos
 	// container's _rid and partition-key definition, ...). Keys are
 	// namespaced by their surface ("cosmos.rid"). Engines store them as
@@ -122,6 +156,7 @@ type CacheInfo struct {
 	Epoch      uint64 // changes when the cache is deleted and re-created
 	Partitions int
 	KeyScheme  KeyScheme
+	Tiling     Tiling
 	Attrs      map[string]string // never nil; do not modify
 }
 
@@ -130,7 +165,14 @@ type CacheInfo struct {
 func (c *CacheInfo) EPK(key []byte) string { return EPKOf(c.KeyScheme, key) }
 
 // PartitionOf is the partition that holds key in this cache.
-func (c *CacheInfo) PartitionOf(key []byte) int { return PartitionOf(c.KeyScheme, key, c.Partitions) }
+func (c *CacheInfo) PartitionOf(key []byte) int {
+	if c.Tiling != TilingV2 && c.KeyScheme == KeyEPKPrefix {
+		if e, ok := epkPrefix(key); ok {
+			return epk.Find(c.Tiling.Ranges(c.Partitions), e)
+		}
+	}
+	return PartitionOf(c.KeyScheme, key, c.Partitions)
+}
 
 // EPKOf is the effective partition key of key under scheme, as uppercase hex.
 func EPKOf(scheme KeyScheme, key []byte) string {
@@ -142,8 +184,9 @@ func EPKOf(scheme KeyScheme, key []byte) string {
 	return epk.V2Bytes(key).String()
 }
 
-// PartitionOf is the partition of key among n under scheme. Engines place
-// items with it, so that every engine partitions alike.
+// PartitionOf is the partition of key among n V2-tiled partitions under
+// scheme. Engines place items with CacheInfo.PartitionOf (which also
+// honours the tiling), so that every engine partitions alike.
 func PartitionOf(scheme KeyScheme, key []byte, n int) int {
 	if scheme == KeyEPKPrefix {
 		if e, ok := epkPrefix(key); ok {
@@ -181,7 +224,7 @@ func EPKKey(epkHex string, rest []byte) []byte {
 // FeedRanges are the partitions of a cache with the EPK ranges they own:
 // they follow from the partition count alone.
 func FeedRanges(c CacheInfo) []FeedRange {
-	rs := epk.Ranges(c.Partitions)
+	rs := c.Tiling.Ranges(c.Partitions)
 	out := make([]FeedRange, len(rs))
 	for i, r := range rs {
 		out[i] = FeedRange{ID: strconv.Itoa(i), MinEPK: r.Min, MaxEPK: r.Max, Partition: i}
@@ -201,7 +244,18 @@ type Meta struct {
 	Kind      Kind
 	ExpiresAt time.Time // zero: never expires
 	Partition int
-	LSN       uint64 // LSN of the item's last change within its partition
+	LSN       uint64    // LSN of the item's last change within its partition
+	Modified  time.Time // commit time of that change
+}
+
+// WriteResult is what a conditional write did.
+type WriteResult struct {
+	Stored bool
+	// Created: no live item held the key before (valid when Stored).
+	Created bool
+	// LSN and Modified are the item's change when Stored.
+	LSN      uint64
+	Modified time.Time
 }
 
 // CondKind selects the precondition of a conditional write.
@@ -219,18 +273,24 @@ const (
 	CondPresentAndHashNotEqual                 // exists and Hash(value) != Value
 	CondAbsentOrHashEqual                      // absent, or Hash(value) == Value
 	CondAbsentOrHashNotEqual                   // absent, or Hash(value) != Value
+	CondLSNEqual                               // exists (any kind) and its LSN == LSN
 )
 
-// Condition is a precondition for SetIf. Value is the value or hash to compare.
+// Condition is a precondition for SetIf and DeleteIf. Value is the value
+// or hash to compare; LSN the item's last change for CondLSNEqual (an
+// optimistic-concurrency check: nobody wrote it since it was read).
 type Condition struct {
 	Kind  CondKind
 	Value []byte
+	LSN   uint64
 }
 
 // Holds reports whether the condition holds for the current value (nil when
-// the key is absent or not a scalar).
-func (c Condition) Holds(current []byte, present bool) bool {
+// the key is absent or not a scalar) whose last change has LSN lsn.
+func (c Condition) Holds(current []byte, present bool, lsn uint64) bool {
 	switch c.Kind {
+	case CondLSNEqual:
+		return present && lsn == c.LSN
 	case CondAlways:
 		return true
 	case CondAbsent:
@@ -313,8 +373,11 @@ type Store interface {
 	// documentation); an invalid item fails the whole batch before anything
 	// is written. A later duplicate key wins.
 	SetBatch(ctx context.Context, cache string, items []Item) error
-	// SetIf writes the item only when cond holds; stored says whether it did.
-	SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, cond Condition) (stored bool, err error)
+	// SetIf writes the item only when cond holds, and says what it did:
+	// whether it stored, whether that created the item, and the LSN and
+	// commit time of the write (so a caller can hand out an etag that is
+	// exactly this write's).
+	SetIf(ctx context.Context, cache string, key, value []byte, ttl time.Duration, cond Condition) (WriteResult, error)
 	// Delete removes an item of any kind; a missing key is not an error.
 	Delete(ctx context.Context, cache string, key []byte) error
 	// DeleteIf removes a scalar item only when cond holds for it (as in
@@ -325,6 +388,9 @@ type Store interface {
 	// fields / elements" of a collection, in one change); found says whether
 	// there was one. An item of another kind is errs.errs.ErrWrongType.
 	DeleteKind(ctx context.Context, cache string, key []byte, kind Kind) (found bool, err error)
+	// GetWithMeta is Get with the item's Meta, read atomically: the value
+	// and the LSN belong to the same change.
+	GetWithMeta(ctx context.Context, cache string, key []byte) (value []byte, meta Meta, found bool, err error)
 	// KeysExist reports, in request order, which keys hold a live item, in
 	// one engine call.
 	KeysExist(ctx context.Context, cache string, keys [][]byte) ([]bool, error)

@@ -89,6 +89,7 @@ type cache struct {
 	name   string
 	epoch  uint64
 	scheme store.KeyScheme
+	tiling store.Tiling
 	attrs  map[string]string // immutable
 	parts  []partition
 	notify atomic.Pointer[chan struct{}] // feed waiters (feed.go)
@@ -172,8 +173,8 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	if parts < 1 || parts > epk.MaxPartitions {
 		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("partitions %d outside [1, %d]", parts, epk.MaxPartitions)
 	}
-	if cfg.KeyScheme > store.KeyEPKPrefix {
-		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d", cfg.KeyScheme)
+	if cfg.KeyScheme > store.KeyEPKPrefix || cfg.Tiling > store.TilingV1 {
+		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d or tiling %d", cfg.KeyScheme, cfg.Tiling)
 	}
 	attrs, err := copyAttrs(cfg.Attrs)
 	if err != nil {
@@ -185,7 +186,7 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	if old.byName[name] != nil {
 		return store.CacheInfo{}, errs.ErrCacheExists.Withf("%q", name)
 	}
-	c := &cache{name: name, epoch: epochs.Add(1), scheme: cfg.KeyScheme, attrs: attrs, parts: make([]partition, parts)}
+	c := &cache{name: name, epoch: epochs.Add(1), scheme: cfg.KeyScheme, tiling: cfg.Tiling, attrs: attrs, parts: make([]partition, parts)}
 	for i := range c.parts {
 		c.parts[i].items = map[string]*item{}
 		c.parts[i].initFeed(&s.feedCfg, &c.notify)
@@ -284,7 +285,7 @@ func (s *Store) CacheInfo(_ context.Context, name string) (store.CacheInfo, erro
 }
 
 func (c *cache) info() store.CacheInfo {
-	return store.CacheInfo{Name: c.name, Epoch: c.epoch, Partitions: len(c.parts), KeyScheme: c.scheme, Attrs: c.attrs}
+	return store.CacheInfo{Name: c.name, Epoch: c.epoch, Partitions: len(c.parts), KeyScheme: c.scheme, Tiling: c.tiling, Attrs: c.attrs}
 }
 
 // ListCaches returns the caches sorted by name.
@@ -303,7 +304,8 @@ func (c *cache) partitionIndex(key []byte) int {
 	if c.scheme == store.KeyPlain {
 		return epk.PartitionOfKey(key, len(c.parts))
 	}
-	return store.PartitionOf(c.scheme, key, len(c.parts))
+	info := c.info()
+	return info.PartitionOf(key)
 }
 
 // partition returns the partition owning key and its index.

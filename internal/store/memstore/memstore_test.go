@@ -292,9 +292,9 @@ func TestWrongType(t *testing.T) {
 	}
 	f := func(kind store.CondKind, wantStored bool, wantErr error) {
 		t.Helper()
-		stored, err := s.SetIf(ctx, "c", k, []byte("v"), 0, store.Condition{Kind: kind, Value: []byte("v")})
-		if stored != wantStored || !errors.Is(err, wantErr) {
-			t.Fatalf("SetIf(kind %d) on a collection = %v, %v; want %v, %v", kind, stored, err, wantStored, wantErr)
+		res, err := s.SetIf(ctx, "c", k, []byte("v"), 0, store.Condition{Kind: kind, Value: []byte("v")})
+		if res.Stored != wantStored || !errors.Is(err, wantErr) {
+			t.Fatalf("SetIf(kind %d) on a collection = %+v, %v; want %v, %v", kind, res, err, wantStored, wantErr)
 		}
 	}
 	f(store.CondAbsent, false, nil)

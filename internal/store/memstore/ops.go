@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -123,21 +124,24 @@ func (s *Store) Set(_ context.Context, name string, key, value []byte, ttl time.
 }
 
 // SetIf stores a scalar when cond holds for the current item.
-func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl time.Duration, cond store.Condition) (stored bool, err error) {
-	if cond.Kind > store.CondAbsentOrHashNotEqual {
-		return false, errs.ErrInvalidArgument.Msgf("condition kind %d", cond.Kind)
+func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl time.Duration, cond store.Condition) (res store.WriteResult, err error) {
+	if cond.Kind > store.CondLSNEqual {
+		return res, errs.ErrInvalidArgument.Msgf("condition kind %d", cond.Kind)
 	}
 	if err := s.checkItem(key, value, ttl); err != nil {
-		return false, err
+		return res, err
 	}
 	err = s.write(name, key, need(key, value), func(p *partition, now int64) (int64, error) {
-		if ok, err := holds(p.items[string(key)], now, cond); !ok {
+		it := p.items[string(key)]
+		if ok, err := holds(it, now, cond); !ok {
 			return 0, err
 		}
-		stored = true
-		return p.putScalar(key, value, s.clock.expiry(ttl, now), now), nil
+		res.Stored, res.Created = true, !live(it, now)
+		delta := p.putScalar(key, value, s.clock.expiry(ttl, now), now)
+		res.LSN, res.Modified = p.items[string(key)].lsn, s.clock.time(now)
+		return delta, nil
 	})
-	return stored, err
+	return res, err
 }
 
 // holds evaluates cond against the item under a key (nil when missing).
@@ -146,15 +150,17 @@ func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl tim
 func holds(it *item, now int64, cond store.Condition) (bool, error) {
 	present := live(it, now)
 	var current []byte
+	var lsn uint64
 	if present {
+		lsn = it.lsn
 		switch {
 		case it.kind == store.KindScalar:
 			current = it.value
-		case cond.Kind > store.CondPresent:
+		case cond.Kind > store.CondPresent && cond.Kind != store.CondLSNEqual:
 			return false, wrongType(it)
 		}
 	}
-	return cond.Holds(current, present), nil
+	return cond.Holds(current, present, lsn), nil
 }
 
 // SetBatch stores all items atomically: it locks every involved partition
@@ -309,7 +315,7 @@ func (s *Store) readEach(name string, keys [][]byte, fn func(i int, it *item) er
 
 // DeleteIf removes a scalar when cond holds for it.
 func (s *Store) DeleteIf(_ context.Context, name string, key []byte, cond store.Condition) (deleted bool, err error) {
-	if cond.Kind > store.CondAbsentOrHashNotEqual {
+	if cond.Kind > store.CondLSNEqual {
 		return false, errs.ErrInvalidArgument.Msgf("condition kind %d", cond.Kind)
 	}
 	if len(key) == 0 {
@@ -459,18 +465,48 @@ func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store
 	return result, err
 }
 
-// Meta returns the kind, expiry, partition and LSN of a live item.
+// Meta returns the kind, expiry, partition, LSN and commit time of a live
+// item.
 func (s *Store) Meta(_ context.Context, name string, key []byte) (meta store.Meta, found bool, err error) {
 	err = s.read(name, key, func(p *partition, index int) {
 		it := p.items[string(key)]
 		if !s.alive(it) {
 			return
 		}
-		meta = store.Meta{Kind: it.kind, Partition: index, LSN: it.lsn}
-		if it.expires != 0 {
-			meta.ExpiresAt = s.clock.time(it.expires)
-		}
-		found = true
+		meta, found = s.metaOf(p, index, it), true
 	})
 	return meta, found, err
+}
+
+// GetWithMeta returns a live scalar's value with its Meta, under one lock.
+func (s *Store) GetWithMeta(_ context.Context, name string, key []byte) (value []byte, meta store.Meta, found bool, err error) {
+	var kindErr error
+	err = s.read(name, key, func(p *partition, index int) {
+		it := p.items[string(key)]
+		if !s.alive(it) {
+			return
+		}
+		if it.kind != store.KindScalar {
+			kindErr = wrongType(it)
+			return
+		}
+		s.touch(it)
+		value, meta, found = it.value, s.metaOf(p, index, it), true
+	})
+	return value, meta, found, cmp.Or(err, kindErr)
+}
+
+// metaOf describes a live item; the commit time comes from its entry in
+// the latest-version index, which the item's LSN finds by binary search.
+// Under the partition's lock.
+func (s *Store) metaOf(p *partition, index int, it *item) store.Meta {
+	m := store.Meta{Kind: it.kind, Partition: index, LSN: it.lsn}
+	if it.expires != 0 {
+		m.ExpiresAt = s.clock.time(it.expires)
+	}
+	idx := p.feed.idx
+	if i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn >= it.lsn }); i < len(idx) && idx[i].lsn == it.lsn {
+		m.Modified = s.clock.time(idx[i].at)
+	}
+	return m
 }

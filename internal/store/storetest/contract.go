@@ -354,3 +354,42 @@ func testRecords(t *testing.T, e *env) {
 	wantErr(t, "PutRecord with a space", e.s.PutRecord(e.ctx, "a b", "k", nil), errs.ErrInvalidArgument)
 	wantErr(t, "PutRecord too large", e.s.PutRecord(e.ctx, ns, "big", make([]byte, store.MaxRecordSize+1)), errs.ErrItemTooLarge)
 }
+
+// testTilingV1: a V1-tiled cache's partitions own the ranges of
+// epk.RangesV1 and place prefixed keys by them.
+func testTilingV1(t *testing.T, e *env) {
+	name := uniqueName("v1")
+	info, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 3, KeyScheme: store.KeyEPKPrefix, Tiling: store.TilingV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.s.DeleteCache(e.ctx, name) })
+	if info.Tiling != store.TilingV1 {
+		t.Fatalf("CacheInfo.Tiling = %d", info.Tiling)
+	}
+	want := epk.RangesV1(3)
+	rs := store.FeedRanges(info)
+	for i := range want {
+		if rs[i].MinEPK != want[i].Min || rs[i].MaxEPK != want[i].Max {
+			t.Fatalf("feed range %d = %+v, want %+v", i, rs[i], want[i])
+		}
+	}
+	// A key just inside each range lands in that range's partition.
+	for i, r := range want {
+		at := r.Min + "00"
+		if r.Min == "" {
+			at = "05C100"
+		}
+		key := store.EPKKey(at, fmt.Appendf(nil, "doc-%d", i))
+		if err := e.s.Set(e.ctx, name, key, []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+		m, found, err := e.s.Meta(e.ctx, name, key)
+		if err != nil || !found || m.Partition != i {
+			t.Fatalf("key at EPK %s: partition %d (found %v, %v), want %d", at, m.Partition, found, err, i)
+		}
+	}
+	if got := info.PartitionOf(store.EPKKey(want[2].Min+"00", []byte("x"))); got != 2 {
+		t.Fatalf("CacheInfo.PartitionOf = %d, want 2", got)
+	}
+}

@@ -162,9 +162,9 @@ func testExpiry(t *testing.T, e *env) {
 		t.Fatalf("Meta(expired) = %v, %v", found, err)
 	}
 	// An expired item is absent to writes as well.
-	stored, err := e.s.SetIf(e.ctx, e.cache, []byte("absent"), []byte("new"), 0, store.Condition{Kind: store.CondAbsent})
-	if err != nil || !stored {
-		t.Fatalf("SetIf(absent) over an expired item = %v, %v", stored, err)
+	res, err := e.s.SetIf(e.ctx, e.cache, []byte("absent"), []byte("new"), 0, store.Condition{Kind: store.CondAbsent})
+	if err != nil || !res.Stored || !res.Created {
+		t.Fatalf("SetIf(absent) over an expired item = %+v, %v", res, err)
 	}
 	e.want("absent", "new")
 	if n, err := e.s.Increment(e.ctx, e.cache, []byte("incr"), 1, 0); err != nil || n != 1 {
