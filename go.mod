@@ -3,6 +3,7 @@ module github.com/setsuna-io/setsuna
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/nats-io/nats.go v1.55.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/vektah/gqlparser/v2 v2.5.64

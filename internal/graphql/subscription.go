@@ -109,6 +109,11 @@ func groupKey(op *Operation, s *Subscription) string {
 		ab, _ := json.Marshal(s.Args)
 		h.Write(ab)
 	}
+	h.Write([]byte{0})
+	if s.InvalidationFilter != nil {
+		ib, _ := json.Marshal(s.InvalidationFilter)
+		h.Write(ib)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
