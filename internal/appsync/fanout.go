@@ -182,4 +182,3 @@ func (d *dispatcher) publish(ctx context.Context, resp *graphql.Response) {
 		}
 	}
 }
-
