@@ -43,7 +43,9 @@ func main() {
 	keyFile := fs.String("tls-key", "", "TLS key (PEM)")
 	var keys multi
 	fs.Var(&keys, "graphql-api-key", "accepted x-api-key (repeatable)")
+	// Flags of `setsuna serve` that this surface does not use.
 	fs.String("log-level", "info", "ignored")
+	fs.String("listen", "", "ignored")
 	_ = fs.Parse(args)
 	if err := run(*schemaFile, *listen, *resolvers, *certFile, *keyFile, keys); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
