@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -48,6 +49,8 @@ type Executor struct {
 	// DefaultAuth is the API's default authorization mode ("" = any mode).
 	DefaultAuth AuthMode
 	MaxDepth    int // 0 = DefaultMaxDepth
+
+	docs docCache
 }
 
 // Response is the result of an operation.
@@ -85,12 +88,13 @@ func (e *Executor) Prepare(req Request) (*Operation, Errors) {
 	if strings.TrimSpace(req.Query) == "" {
 		return nil, Errors{{ErrorType: ErrTypeValidation, Message: "no query string was present"}}
 	}
-	doc, perr := parser.ParseQuery(&ast.Source{Name: "request", Input: req.Query})
-	if perr != nil {
-		return nil, Errors{asGQLError(perr, ErrTypeValidation)}
+	doc, errs := e.docs.get(req.Query)
+	if doc == nil && errs == nil {
+		doc, errs = e.parse(req.Query)
+		e.docs.put(req.Query, doc, errs)
 	}
-	if errs := validator.Validate(e.Schema.ast, doc); len(errs) > 0 {
-		return nil, fromGQL(errs, ErrTypeValidation)
+	if errs != nil {
+		return nil, errs
 	}
 	var op *ast.OperationDefinition
 	if req.OperationName == "" {
@@ -125,6 +129,57 @@ func (e *Executor) Prepare(req Request) (*Operation, Errors) {
 		return nil, Errors{err}
 	}
 	return &Operation{Query: req.Query, Doc: doc, Op: op, Vars: vars}, nil
+}
+
+func (e *Executor) parse(query string) (*ast.QueryDocument, Errors) {
+	doc, perr := parser.ParseQuery(&ast.Source{Name: "request", Input: query})
+	if perr != nil {
+		return nil, Errors{asGQLError(perr, ErrTypeValidation)}
+	}
+	if errs := validator.Validate(e.Schema.ast, doc); len(errs) > 0 {
+		return nil, fromGQL(errs, ErrTypeValidation)
+	}
+	return doc, nil
+}
+
+// docCacheSize bounds the parsed documents kept: clients send the same few
+// documents again and again, and ten thousand subscribers of one document
+// should share one parsed tree (it is read-only after validation).
+const docCacheSize = 512
+
+type docCache struct {
+	mu      sync.Mutex
+	entries map[string]docEntry
+}
+
+type docEntry struct {
+	doc  *ast.QueryDocument
+	errs Errors
+}
+
+func (c *docCache) get(q string) (*ast.QueryDocument, Errors) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[q]
+	return e.doc, e.errs
+}
+
+func (c *docCache) put(q string, doc *ast.QueryDocument, errs Errors) {
+	if len(q) > 64<<10 {
+		return // large documents are rare; don't let them crowd the cache
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]docEntry{}
+	}
+	if len(c.entries) >= docCacheSize {
+		for k := range c.entries { // evict one at random
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[q] = docEntry{doc: doc, errs: errs}
 }
 
 // depth measures selection nesting, following fragments once.
