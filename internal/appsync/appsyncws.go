@@ -2,6 +2,7 @@ package appsync
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -44,6 +45,12 @@ func gqlEntries(errs graphql.Errors) []errorEntry {
 }
 
 func (c *conn) serveAppSync() {
+	if c.authErr != nil {
+		// Answer at connection_init as AppSync does, or when the client
+		// does not send one: a rejected connection is not kept open.
+		t := time.AfterFunc(c.h.initTimeout, c.refuse)
+		defer t.Stop()
+	}
 	for {
 		b, err := c.read()
 		if err != nil {
@@ -57,12 +64,8 @@ func (c *conn) serveAppSync() {
 		switch m.Type {
 		case "connection_init":
 			if c.authErr != nil {
-				c.h.log.Info("appsync: connection refused", "err", c.authErr)
-				c.sendJSON(map[string]any{"type": "connection_error", "payload": map[string]any{
-					"errors": []errorEntry{{ErrorType: "UnauthorizedException", Message: notAuthorized, ErrorCode: 401}}}})
-				c.closeAfterFlush(websocket.StatusNormalClosure, "unauthorized")
-				// Keep reading until the close completes.
-				continue
+				c.refuse()
+				continue // keep reading until the close completes
 			}
 			c.mu.Lock()
 			first := !c.acked
@@ -89,6 +92,21 @@ func (c *conn) serveAppSync() {
 			c.sendError(nil, errorEntry{ErrorType: "UnsupportedOperation", Message: "unknown not supported through the realtime channel"})
 		}
 	}
+}
+
+// refuse sends connection_error for rejected credentials, then closes; once.
+func (c *conn) refuse() {
+	c.mu.Lock()
+	done := c.refused
+	c.refused = true
+	c.mu.Unlock()
+	if done {
+		return
+	}
+	c.h.log.Info("appsync: connection refused", "err", c.authErr)
+	c.sendJSON(map[string]any{"type": "connection_error", "payload": map[string]any{
+		"errors": []errorEntry{{ErrorType: "UnauthorizedException", Message: notAuthorized, ErrorCode: 401}}}})
+	c.closeAfterFlush(websocket.StatusNormalClosure, "unauthorized")
 }
 
 func (c *conn) start(m *message) {

@@ -38,8 +38,10 @@ type conn struct {
 	who           *graphql.Identity
 	authErr       error // connection credentials were rejected
 	acked         bool
+	refused       bool
 	subs          map[string]*liveSub
 	queue         [][]byte
+	queuedBytes   int
 	flushing      bool
 	closed        bool
 	ka            *time.Timer
@@ -155,13 +157,17 @@ func (c *conn) send(frame []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= c.h.sendQueue {
+	// Bounded by frames and by bytes (an event may be 240 KB); one frame
+	// always fits.
+	if len(c.queue) > 0 && (len(c.queue) >= c.h.sendQueue || c.queuedBytes+len(frame) > c.h.sendQueueBytes) {
 		c.mu.Unlock()
-		c.h.log.Warn("appsync: closing a connection that does not keep up", "queued", c.h.sendQueue)
-		c.close(websocket.StatusTryAgainLater, "client too slow")
+		c.h.log.Warn("appsync: dropping a connection that does not keep up", "queued", len(c.queue))
+		// Its socket buffer is full, so a close frame would not get through.
+		c.closeHard()
 		return
 	}
 	c.queue = append(c.queue, frame)
+	c.queuedBytes += len(frame)
 	if !c.flushing {
 		c.flushing = true
 		go c.flush()
@@ -177,6 +183,7 @@ func (c *conn) flush() {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closed {
 			c.queue = nil
+			c.queuedBytes = 0
 			c.flushing = false
 			dc := c.drainClose
 			c.mu.Unlock()
@@ -188,6 +195,7 @@ func (c *conn) flush() {
 		frame := c.queue[0]
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
+		c.queuedBytes -= len(frame)
 		c.mu.Unlock()
 		ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
 		err := c.ws.Write(ctx, websocket.MessageText, frame)
@@ -208,8 +216,13 @@ func (c *conn) sendJSON(v any) {
 	c.send(b)
 }
 
-// close ends the connection once; pending frames are dropped.
-func (c *conn) close(code websocket.StatusCode, reason string) {
+// close ends the connection once with a close handshake; pending frames are dropped.
+func (c *conn) close(code websocket.StatusCode, reason string) { c.shut(code, reason, false) }
+
+// closeHard ends the connection without a close handshake.
+func (c *conn) closeHard() { c.shut(0, "", true) }
+
+func (c *conn) shut(code websocket.StatusCode, reason string, hard bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -217,6 +230,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	}
 	c.closed = true
 	c.queue = nil
+	c.queuedBytes = 0
 	if c.ka != nil {
 		c.ka.Stop()
 	}
@@ -226,7 +240,11 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.mu.Unlock()
 	// Close waits for the peer's close frame; don't hold up the caller.
 	go func() {
-		_ = c.ws.Close(code, reason)
+		if hard {
+			_ = c.ws.CloseNow()
+		} else {
+			_ = c.ws.Close(code, reason)
+		}
 		close(c.closeDone)
 	}()
 }

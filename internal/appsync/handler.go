@@ -23,7 +23,8 @@ const (
 	DefaultMaxLifetime       = 24 * time.Hour
 	DefaultKeepAlive         = 60 * time.Second // AppSync's cadence; the Apollo link requires ≤ 60 s
 	DefaultConnectionTimeout = 300 * time.Second
-	DefaultSendQueue         = 256 // frames queued per connection before it is dropped as too slow
+	DefaultSendQueue         = 256     // frames queued per connection before it is dropped as too slow
+	DefaultSendQueueBytes    = 1 << 20 // bytes queued per connection, likewise
 	DefaultInitTimeout       = 10 * time.Second
 	maxRequestBytes          = 1 << 20
 )
@@ -46,7 +47,11 @@ type Config struct {
 	KeepAlive         time.Duration
 	ConnectionTimeout time.Duration // advertised in connection_ack
 	SendQueue         int
-	InitTimeout       time.Duration // graphql-transport-ws connection_init deadline
+	SendQueueBytes    int
+	// InitTimeout is how long a connection may wait before connection_init:
+	// graphql-transport-ws closes it (4408); AppSync answers a rejected
+	// credential with connection_error when it runs out.
+	InitTimeout time.Duration
 }
 
 // Handler serves the AppSync surface.
@@ -58,13 +63,14 @@ type Handler struct {
 	topicPrefix string
 	log         *slog.Logger
 
-	maxSubs     int
-	maxPayload  int
-	maxLifetime time.Duration
-	keepAlive   time.Duration
-	connTimeout time.Duration
-	sendQueue   int
-	initTimeout time.Duration
+	maxSubs        int
+	maxPayload     int
+	maxLifetime    time.Duration
+	keepAlive      time.Duration
+	connTimeout    time.Duration
+	sendQueue      int
+	sendQueueBytes int
+	initTimeout    time.Duration
 
 	disp dispatcher
 
@@ -82,7 +88,7 @@ func New(cfg Config) (*Handler, error) {
 		exec: cfg.Executor, hooks: cfg.Hooks, auth: cfg.Auth, fanout: cfg.Fanout,
 		topicPrefix: cfg.TopicPrefix, log: cfg.Logger,
 		maxSubs: cfg.MaxSubscriptions, maxPayload: cfg.MaxPayload, maxLifetime: cfg.MaxLifetime,
-		keepAlive: cfg.KeepAlive, connTimeout: cfg.ConnectionTimeout, sendQueue: cfg.SendQueue,
+		keepAlive: cfg.KeepAlive, connTimeout: cfg.ConnectionTimeout, sendQueue: cfg.SendQueue, sendQueueBytes: cfg.SendQueueBytes,
 		initTimeout: cfg.InitTimeout,
 		conns:       map[*conn]struct{}{},
 	}
@@ -105,6 +111,7 @@ func New(cfg Config) (*Handler, error) {
 	def(&h.maxSubs, DefaultMaxSubscriptions)
 	def(&h.maxPayload, DefaultMaxPayload)
 	def(&h.sendQueue, DefaultSendQueue)
+	def(&h.sendQueueBytes, DefaultSendQueueBytes)
 	defD(&h.maxLifetime, DefaultMaxLifetime)
 	defD(&h.keepAlive, DefaultKeepAlive)
 	defD(&h.connTimeout, DefaultConnectionTimeout)
@@ -214,8 +221,9 @@ func (h *Handler) execute(ctx context.Context, req graphql.Request, who *graphql
 func (h *Handler) executeOp(ctx context.Context, op *graphql.Operation, who *graphql.Identity) *graphql.Response {
 	resp := h.exec.Execute(ctx, op, who)
 	// Events go out before the response so that a client that awaits the
-	// mutation finds its own event already on the way.
-	h.disp.publish(ctx, resp)
+	// mutation finds its own event already on the way; a client that hangs
+	// up meanwhile must not cancel what was committed.
+	h.disp.publish(context.WithoutCancel(ctx), resp)
 	return resp
 }
 

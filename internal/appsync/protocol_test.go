@@ -362,3 +362,34 @@ func TestTLSAndPlainOnOnePort(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestRejectedConnectionWithoutInit(t *testing.T) {
+	e := newEnv(t, opts{cfg: func(c *appsync.Config) { c.InitTimeout = time.Millisecond }})
+	c := e.dialAppSync(t, "da2-wrong")
+	// No connection_init: the server still answers and closes.
+	expect(t, "connection_error", c.next(),
+		`{"payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]},"type":"connection_error"}`)
+	if code := c.closed(); code != websocket.StatusNormalClosure {
+		t.Fatalf("close code %d", code)
+	}
+}
+
+// TestSlowClientIsDropped: a client that stops reading is disconnected once
+// its bounded queue is full, instead of holding server memory.
+func TestSlowClientIsDropped(t *testing.T) {
+	e := newEnv(t, opts{cfg: func(c *appsync.Config) { c.SendQueue = 4 }})
+	c := e.dialAppSync(t, testKey)
+	c.handshake()
+	c.start("s", testKey, `subscription { addedPost { title } }`, nil)
+	expect(t, "start_ack", c.next(), `{"id":"s","type":"start_ack"}`)
+	big := strings.Repeat("x", 200<<10)
+	// Far more than the socket buffers hold, so the queue must overflow.
+	for i := 0; i < 150; i++ {
+		e.post(t, testKey, `mutation($t: String) { addPost(id: "p", author: "a", title: $t) { title } }`, map[string]any{"t": big})
+	}
+	// The client never closes, so the end of its stream is the server's
+	// doing; with its buffers full no close frame can reach it.
+	if code := c.closed(); code != -1 {
+		t.Fatalf("close code %d, want the connection dropped", code)
+	}
+}
