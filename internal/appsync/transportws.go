@@ -12,13 +12,12 @@ import (
 // The graphql-transport-ws protocol (the graphql-ws npm library, Apollo's
 // GraphQLWsLink): close codes as that library defines them.
 const (
-	closeBadRequest     websocket.StatusCode = 4400
-	closeUnauthorized   websocket.StatusCode = 4401
-	closeForbidden      websocket.StatusCode = 4403
-	closeInitTimeout    websocket.StatusCode = 4408
-	closeSubscriberDup  websocket.StatusCode = 4409
-	closeTooManyInits   websocket.StatusCode = 4429
-	closeInternalServer websocket.StatusCode = 4500
+	closeBadRequest    websocket.StatusCode = 4400
+	closeUnauthorized  websocket.StatusCode = 4401
+	closeForbidden     websocket.StatusCode = 4403
+	closeInitTimeout   websocket.StatusCode = 4408
+	closeSubscriberDup websocket.StatusCode = 4409
+	closeTooManyInits  websocket.StatusCode = 4429
 )
 
 var pingFrame = []byte(`{"type":"ping"}`)
@@ -164,5 +163,3 @@ func (c *conn) subscribeTransport(id string, p subscribePayload) {
 		c.transportErrors(id, graphql.Errors{{ErrorType: t, Message: msg}})
 	}
 }
-
-var _ = closeInternalServer

@@ -318,11 +318,18 @@ func toDNF(obj map[string]any, depth int) (dnf, error) {
 	if depth > 10 {
 		return nil, fmt.Errorf("filter nests too deeply")
 	}
+	// Fields first (sorted, for a stable output), then and/or.
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := keys[i] == "and" || keys[i] == "or", keys[j] == "and" || keys[j] == "or"
+		if li != lj {
+			return lj
+		}
+		return keys[i] < keys[j]
+	})
 	out := dnf{{}}
 	for _, k := range keys {
 		v := obj[k]

@@ -66,12 +66,21 @@ func (x *Extensions) InvalidateSubscriptions(inv Invalidation) error {
 
 // NoneResolver is AppSync's NONE data source with a pass-through ("local")
 // resolver: a field whose only argument is `input` returns that input,
-// otherwise the argument map.
+// otherwise the argument map. A field of a leaf type (scalar or enum) gets its
+// only argument's value, or null.
 var NoneResolver Resolver = ResolverFunc(func(_ context.Context, p *ResolveParams) (any, error) {
 	if len(p.Field.Arguments) == 1 && p.Field.Arguments[0].Name == "input" {
 		if in, ok := p.Args["input"]; ok {
 			return in, nil
 		}
+	}
+	if p.Field.Type.Elem == nil && p.Selection != nil && len(p.Selection.SelectionSet) == 0 {
+		if len(p.Args) == 1 {
+			for _, v := range p.Args {
+				return v, nil
+			}
+		}
+		return nil, nil
 	}
 	out := make(map[string]any, len(p.Args))
 	for k, v := range p.Args {
