@@ -18,10 +18,12 @@ import (
 
 // AppSync's limits and timers.
 const (
-	DefaultMaxSubscriptions  = 100
-	DefaultMaxPayload        = 240 * 1024
-	DefaultMaxLifetime       = 24 * time.Hour
-	DefaultKeepAlive         = 60 * time.Second // AppSync's cadence; the Apollo link requires ≤ 60 s
+	DefaultMaxSubscriptions = 100
+	DefaultMaxPayload       = 240 * 1024
+	DefaultMaxLifetime      = 24 * time.Hour
+	// AppSync sends ka about once a minute; the Apollo link needs one within
+	// 60 s and Amplify flags 65 s of silence, so stay well inside both.
+	DefaultKeepAlive         = 30 * time.Second
 	DefaultConnectionTimeout = 300 * time.Second
 	DefaultSendQueue         = 256     // frames queued per connection before it is dropped as too slow
 	DefaultSendQueueBytes    = 1 << 20 // bytes queued per connection, likewise
