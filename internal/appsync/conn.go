@@ -201,7 +201,7 @@ func (c *conn) flush() {
 		err := c.ws.Write(ctx, websocket.MessageText, frame)
 		cancel()
 		if err != nil {
-			c.close(websocket.StatusAbnormalClosure, "")
+			c.closeHard()
 			return
 		}
 	}

@@ -14,9 +14,12 @@ import (
 // Publish sends event to every current subscriber of topic on every node; it
 // may return before delivery. Subscribe registers deliver for topic until
 // cancel is called: deliver is called once per event, in publish order per
-// publisher, never concurrently for one subscription, and must not block (it
-// only enqueues). The surface subscribes once per topic per node, not once per
-// client, so a Fanout sees one subscription per live subscription field.
+// publisher, never concurrently for one subscription, and does not block (it
+// only enqueues). Subscribe must not wait for a deliver call to finish (the
+// surface holds a lock while subscribing). Events may be dropped for a slow
+// node but never duplicated. The surface subscribes once per topic per node,
+// not once per client, so a Fanout sees one subscription per live
+// subscription field.
 type Fanout interface {
 	Publish(ctx context.Context, topic string, event []byte) error
 	Subscribe(topic string, deliver func(event []byte)) (cancel func(), err error)
@@ -66,7 +69,7 @@ func (d *dispatcher) add(ls *liveSub) error {
 	if fs == nil {
 		fs = &fieldSubs{groups: map[string]*group{}}
 		d.fields[field] = fs
-		cancel, err := d.h.fanout.Subscribe(d.topic(field), func(b []byte) { d.deliver(field, b) })
+		cancel, err := d.h.fanout.Subscribe(d.topic(field), func(b []byte) { d.deliver(fs, field, b) })
 		if err != nil {
 			delete(d.fields, field)
 			d.mu.Unlock()
@@ -106,8 +109,10 @@ func (d *dispatcher) remove(ls *liveSub) {
 	}
 }
 
-// deliver handles one event from the fan-out for a field.
-func (d *dispatcher) deliver(field string, b []byte) {
+// deliver handles one event from the fan-out subscription of from; a late
+// event of a cancelled subscription is ignored, so that a field that is
+// resubscribed meanwhile does not get it twice.
+func (d *dispatcher) deliver(from *fieldSubs, field string, b []byte) {
 	var ev event
 	if err := json.Unmarshal(b, &ev); err != nil {
 		d.h.log.Warn("appsync: dropping an undecodable event", "field", field, "err", err)
@@ -116,7 +121,7 @@ func (d *dispatcher) deliver(field string, b []byte) {
 	var invalidated []*liveSub
 	d.mu.RLock()
 	fs := d.fields[field]
-	if fs != nil {
+	if fs != nil && fs == from {
 		for _, g := range fs.groups {
 			if ev.Invalidate != nil {
 				if g.sub.Invalidated(ev.Invalidate) {
