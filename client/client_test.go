@@ -28,7 +28,7 @@ var testAddr string
 
 func TestMain(m *testing.M) {
 	node, err := embed.Start(embed.Config{
-		Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
+		Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off",
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

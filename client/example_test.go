@@ -15,7 +15,7 @@ import (
 // startServer runs a Setsuna server in-process on a free port, as the
 // examples need one. Outside this repository, run "setsuna serve" instead.
 func startServer() (addr string, stop func()) {
-	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -47,6 +47,9 @@ func (n *Node) Addr() string { return n.srv.Addr() }
 // HTTPAddr is the HTTP listener's address ("" when it is off).
 func (n *Node) HTTPAddr() string { return n.srv.HTTPAddr() }
 
+// CosmosAddr is the Cosmos DB REST listener's address ("" when it is off).
+func (n *Node) CosmosAddr() string { return n.srv.CosmosAddr() }
+
 // Stop drains in-flight calls until ctx or the configured shutdown timeout
 // ends, then closes every connection and the engine.
 func (n *Node) Stop(ctx context.Context) error { return n.srv.Stop(ctx) }

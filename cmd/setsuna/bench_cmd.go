@@ -127,7 +127,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		} else {
 			argv = append(argv, "serve")
 		}
-		return append(argv, "--listen", addr, "--http-listen", "off", "--max-memory", maxMemory, "--log-level", "warn")
+		return append(argv, "--listen", addr, "--http-listen", "off", "--cosmos-listen", "off", "--max-memory", maxMemory, "--log-level", "warn")
 	}
 
 	// The load generator gets CPU 1 to itself: re-run pinned.

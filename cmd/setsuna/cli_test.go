@@ -18,7 +18,7 @@ import (
 // startCacheCLIServer starts an in-process server for the CLI tests.
 func startCacheCLIServer(t *testing.T) string {
 	t.Helper()
-	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	cfg := o.cfg
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
 	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health; \"off\" disables it)")
+	fs.StringVar(&cfg.CosmosListen, "cosmos-listen", server.DefaultCosmosListen, "Azure Cosmos DB REST listen address (@azure/cosmos; \"off\" disables it)")
+	fs.StringVar(&cfg.CosmosKey, "cosmos-key", "", "Cosmos account master key, base64 (default: the emulator's well-known key; with --auth, none unless given)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys and the revocation list (created if missing)")

@@ -127,7 +127,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan int)
 	go func() {
-		done <- serve([]string{"--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-format", "json"}, &stderr, stop)
+		done <- serve([]string{"--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--cosmos-listen", "off", "--log-format", "json"}, &stderr, stop)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), "setsuna listening") {

@@ -81,8 +81,10 @@ const (
 	AggregateMin = store.AggregateMin
 	AggregateMax = store.AggregateMax
 
-	KeyPlain     = store.KeyPlain
-	KeyEPKPrefix = store.KeyEPKPrefix
+	KeyPlain           = store.KeyPlain
+	KeyCosmosV1        = store.KeyCosmosV1
+	KeyCosmosV2        = store.KeyCosmosV2
+	KeyCosmosMultiHash = store.KeyCosmosMultiHash
 
 	TilingV2 = store.TilingV2
 	TilingV1 = store.TilingV1
@@ -95,6 +97,12 @@ const (
 	MaxElementSize  = store.MaxElementSize
 	MaxTTL          = store.MaxTTL
 )
+
+// FeedRange is one partition of a cache and the EPK range it owns.
+type FeedRange = store.FeedRange
+
+// FeedRanges are the partitions of a cache with their EPK ranges.
+func FeedRanges(info CacheInfo) []FeedRange { return store.FeedRanges(info) }
 
 // Hash is the value hash of GetWithHash and the hash conditions.
 func Hash(value []byte) []byte { return store.Hash(value) }
@@ -307,4 +315,50 @@ func (s *Service) CacheInfo(ctx context.Context, name string) (CacheInfo, error)
 		return CacheInfo{}, err
 	}
 	return s.st.CacheInfo(ctx, name)
+}
+
+// Record is one entry of the engine's shared records (store.Records).
+type Record = store.Record
+
+// Records are small system data shared by every node of an engine (Cosmos
+// databases, ...). Writing them is a control operation; reading them needs
+// only an authenticated caller (they hold names, not data).
+
+// PutRecord writes a record.
+func (s *Service) PutRecord(ctx context.Context, ns, key string, value []byte) error {
+	if err := control(ctx, "PutRecord", ""); err != nil {
+		return err
+	}
+	return s.st.PutRecord(ctx, ns, key, value)
+}
+
+// DeleteRecord removes a record; a missing one is not an error.
+func (s *Service) DeleteRecord(ctx context.Context, ns, key string) error {
+	if err := control(ctx, "DeleteRecord", ""); err != nil {
+		return err
+	}
+	return s.st.DeleteRecord(ctx, ns, key)
+}
+
+// GetRecord reads a record.
+func (s *Service) GetRecord(ctx context.Context, ns, key string) ([]byte, bool, error) {
+	if err := anyCaller(ctx, "GetRecord"); err != nil {
+		return nil, false, err
+	}
+	return s.st.GetRecord(ctx, ns, key)
+}
+
+// ListRecords reads the records of a namespace in key order.
+func (s *Service) ListRecords(ctx context.Context, ns string) ([]Record, error) {
+	if err := anyCaller(ctx, "ListRecords"); err != nil {
+		return nil, err
+	}
+	return s.st.ListRecords(ctx, ns)
+}
+
+func anyCaller(ctx context.Context, name string) error {
+	if err := auth.Check(ctx, auth.Op{Name: name, Access: auth.AccessAny}); err != nil {
+		return err
+	}
+	return ctx.Err()
 }

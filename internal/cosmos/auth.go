@@ -102,14 +102,28 @@ type authenticator struct {
 func unauthorized(msg string) *Error { return newError(http.StatusUnauthorized, msg) }
 
 // check verifies r, whose decoded path segments are segs.
-func (a *authenticator) check(r *http.Request, segs []string) *Error {
+// check verifies a request's authorization: a master-key signature, or a
+// resource token (type=resource), whose value it returns for the caller's
+// Identify to verify.
+func (a *authenticator) check(r *http.Request, segs []string) (resourceToken string, e *Error) {
 	tok, err := parseAuthHeader(r.Header.Get("Authorization"))
 	if err != nil {
-		return unauthorized(capitalize(err.Error()) + ".")
+		return "", unauthorized(capitalize(err.Error()) + ".")
+	}
+	if tok.Type == "resource" {
+		return tok.Sig, nil
 	}
 	if tok.Type != "master" {
-		return unauthorized(fmt.Sprintf("Authorization type %q is not supported; use the account's master key.", trunc(tok.Type)))
+		return "", unauthorized(fmt.Sprintf("Authorization type %q is not supported; use the account's master key or a resource token.", trunc(tok.Type)))
 	}
+	if a.key == nil {
+		return "", unauthorized("Master keys are not accepted by this server; use a resource token (a Setsuna API key).")
+	}
+	return "", a.checkMaster(r, segs)
+}
+
+func (a *authenticator) checkMaster(r *http.Request, segs []string) *Error {
+	tok, _ := parseAuthHeader(r.Header.Get("Authorization"))
 	date := r.Header.Get("x-ms-date")
 	if date == "" {
 		date = r.Header.Get("Date")

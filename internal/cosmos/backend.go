@@ -78,6 +78,10 @@ type Database struct {
 type ContainerSpec struct {
 	Database string
 	ID       string
+	// Scheme is how the container hashes partition keys into EPKs (the
+	// backend places documents by DocKey.EPK, which the surface computes
+	// with it; a backend that derives EPKs itself needs it too).
+	Scheme epk.Scheme
 	// Ranges is the EPK layout wanted, one range per partition, sorted
 	// and tiling "".."FF" (epk.Ranges or epk.RangesV1).
 	Ranges []epk.Range

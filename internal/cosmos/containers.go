@@ -110,7 +110,7 @@ func (h *Handler) createContainer(w http.ResponseWriter, r *http.Request, db str
 		set("_triggers", jsonString("triggers/")).
 		set("_udfs", jsonString("udfs/")).
 		set("_conflicts", jsonString("conflicts/"))
-	c, err := h.b.CreateContainer(r.Context(), ContainerSpec{Database: db, ID: id, Ranges: ranges, Props: props.marshal()})
+	c, err := h.b.CreateContainer(r.Context(), ContainerSpec{Database: db, ID: id, Scheme: def.scheme(), Ranges: ranges, Props: props.marshal()})
 	if err != nil {
 		return conflictOr(err, "container", id, "database", db)
 	}

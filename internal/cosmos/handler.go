@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -27,6 +28,15 @@ type Options struct {
 	AccountID string
 	// MaxDocumentSize bounds a document (default 2 MB, the service's).
 	MaxDocumentSize int
+	// NoMasterKey refuses master-key requests: only resource tokens are
+	// accepted (Setsuna with --auth and no --cosmos-key).
+	NoMasterKey bool
+	// Identify returns the context the Backend's calls of an authenticated
+	// request run with: for the master key (resourceToken "") the
+	// account's caller, for a resource token the caller it names, or an
+	// error (a *Error, or anything, which is a 401). Default: ctx as is,
+	// and resource tokens refused.
+	Identify func(ctx context.Context, resourceToken string) (context.Context, error)
 }
 
 // DefaultMaxDocumentSize is the service's document size limit.
@@ -39,6 +49,7 @@ const maxResourceBody = 256 << 10
 type Handler struct {
 	b         Backend
 	auth      authenticator
+	identify  func(context.Context, string) (context.Context, error)
 	now       func() time.Time
 	accountID string
 	maxDoc    int
@@ -68,7 +79,18 @@ func New(b Backend, o Options) (*Handler, error) {
 	if o.MaxDocumentSize <= 0 {
 		o.MaxDocumentSize = DefaultMaxDocumentSize
 	}
-	return &Handler{b: b, auth: authenticator{key: key, skew: o.Skew, now: o.Now}, now: o.Now, accountID: o.AccountID, maxDoc: o.MaxDocumentSize}, nil
+	if o.NoMasterKey {
+		key = nil
+	}
+	if o.Identify == nil {
+		o.Identify = func(ctx context.Context, tok string) (context.Context, error) {
+			if tok != "" {
+				return nil, unauthorized("Resource tokens are not accepted by this server; use the account's master key.")
+			}
+			return ctx, nil
+		}
+	}
+	return &Handler{b: b, auth: authenticator{key: key, skew: o.Skew, now: o.Now}, identify: o.Identify, now: o.Now, accountID: o.AccountID, maxDoc: o.MaxDocumentSize}, nil
 }
 
 // ServeHTTP authenticates, routes and answers one request.
@@ -89,10 +111,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("The request path is not valid."))
 		return
 	}
-	if e := h.auth.check(r, segs); e != nil {
+	tok, e := h.auth.check(r, segs)
+	if e != nil {
 		writeError(w, e)
 		return
 	}
+	ctx, err := h.identify(r.Context(), tok)
+	if err != nil {
+		var ce *Error
+		if !errors.As(err, &ce) {
+			ce = unauthorized("The input authorization token can't serve the request.")
+		}
+		writeError(w, ce)
+		return
+	}
+	r = r.WithContext(ctx)
 	if e := h.route(w, r, segs); e != nil {
 		writeError(w, e)
 	}

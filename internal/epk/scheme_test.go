@@ -133,3 +133,26 @@ func FuzzFind(f *testing.F) {
 		}
 	})
 }
+
+func TestDocKeyComponents(t *testing.T) {
+	f := func(key string, want string, wantOK bool) {
+		t.Helper()
+		cs, ok := DocKeyComponents([]byte(key))
+		if ok != wantOK {
+			t.Fatalf("DocKeyComponents(%s) ok = %v, want %v", key, ok, wantOK)
+		}
+		if !ok {
+			return
+		}
+		if got := MultiHash(cs...); got != want {
+			t.Fatalf("DocKeyComponents(%s) hashes to %s, want %s", key, got, want)
+		}
+	}
+	f(`["p1","a1"]`, MultiHash(String("p1")), true)
+	f(`["t",42,"a1"]`, MultiHash(String("t"), Number(42)), true)
+	f(`[null,true,{},"id"]`, MultiHash(Null(), Bool(true), Undefined()), true)
+	f(`[ "p1" , "a1" ]`, MultiHash(String("p1")), true)
+	for _, bad := range []string{``, `[]`, `["only-id"]`, `["p",1]`, `["a","b","c","d","id"]`, `[["x"],"id"]`, `[{"a":1},"id"]`, `plain`, `["p","id"] x`, `["p","id"`} {
+		f(bad, "", false)
+	}
+}

@@ -162,3 +162,38 @@ func (s *Service) Tail(ctx context.Context, r Request, send func(Page) error) er
 		wait.Stop()
 	}
 }
+
+// Partition-level reads, for surfaces whose protocol positions readers per
+// partition itself (Cosmos: one etag per partition key range).
+type (
+	PartitionRead = store.FeedRead
+	PartitionPage = store.FeedPage
+	FeedRange     = store.FeedRange
+)
+
+// Starts and modes of a PartitionRead.
+const (
+	FromLSN         = store.FeedFromLSN
+	FromNow         = store.FeedFromNow
+	FromTime        = store.FeedFromTime
+	LatestVersion   = store.FeedLatestVersion
+	AllVersions     = store.FeedAllVersions
+	DefaultPageSize = 100
+)
+
+// ReadPartition reads one page of one partition of a cache. It is
+// authorized as a read of the item named by r.PartitionKey, or of every
+// item.
+func (s *Service) ReadPartition(ctx context.Context, cache string, r PartitionRead) (PartitionPage, error) {
+	if err := checkCache(cache); err != nil {
+		return PartitionPage{}, err
+	}
+	op := auth.Op{Name: "ReadFeed", Resource: auth.ResourceCache, Access: auth.AccessRead, Cache: cache, Key: r.PartitionKey}
+	if err := auth.Check(ctx, op); err != nil {
+		return PartitionPage{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return PartitionPage{}, err
+	}
+	return s.st.ReadFeed(ctx, cache, r)
+}

@@ -20,6 +20,13 @@ type Config struct {
 	// API, publish over HTTP, metrics and the console. Default
 	// 127.0.0.1:9090; "off" disables it.
 	HTTPListen string
+	// CosmosListen is the Azure Cosmos DB REST address (the @azure/cosmos
+	// SDK). Default 127.0.0.1:8081, the emulator's; "off" disables it.
+	CosmosListen string
+	// CosmosKey is the account master key (base64). Default: the emulator's
+	// well-known key, unless Auth is on: then only an explicit key is
+	// accepted, and without one only resource tokens (Setsuna API keys).
+	CosmosKey string
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
 	AllowNonLoopback bool
@@ -55,6 +62,7 @@ type Config struct {
 const (
 	DefaultListen          = "127.0.0.1:8080"
 	DefaultHTTPListen      = "127.0.0.1:9090"
+	DefaultCosmosListen    = "127.0.0.1:8081"
 	DefaultPartitions      = 4
 	DefaultShutdownTimeout = 10 * time.Second
 	maxPartitions          = 256
@@ -69,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HTTPListen == "" {
 		c.HTTPListen = DefaultHTTPListen
+	}
+	if c.CosmosListen == "" {
+		c.CosmosListen = DefaultCosmosListen
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
@@ -87,6 +98,9 @@ func (c *Config) setDefaults() {
 // HTTPEnabled reports whether the HTTP listener is on.
 func (c *Config) HTTPEnabled() bool { return c.HTTPListen != "off" }
 
+// CosmosEnabled reports whether the Cosmos listener is on.
+func (c *Config) CosmosEnabled() bool { return c.CosmosListen != "off" }
+
 // Validate checks a defaulted config.
 func (c *Config) Validate() error {
 	if err := c.checkListen("listen", c.Listen); err != nil {
@@ -94,6 +108,11 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPEnabled() {
 		if err := c.checkListen("http listen", c.HTTPListen); err != nil {
+			return err
+		}
+	}
+	if c.CosmosEnabled() {
+		if err := c.checkListen("cosmos listen", c.CosmosListen); err != nil {
 			return err
 		}
 	}

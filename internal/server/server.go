@@ -56,15 +56,32 @@ type Server struct {
 
 	grpc   *grpc.Server
 	health *health.Server
-	// http serves the HTTP listener's mux; httpMux is where HTTP surfaces
-	// register their routes.
-	http    *http.Server
+	// httpMux is where HTTP surfaces register their routes on the HTTP
+	// listener; https are every HTTP listener (HTTP, Cosmos).
 	httpMux *http.ServeMux
+	https   []*httpListener
 	ready   atomic.Bool
 
-	mu      sync.Mutex
-	lis     net.Listener
-	httpLis net.Listener
+	mu  sync.Mutex
+	lis net.Listener
+}
+
+// httpListener is one HTTP server of the node.
+type httpListener struct {
+	name string // "http", "cosmos"
+	addr string
+	srv  *http.Server
+	lis  net.Listener // set by Start
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // New validates cfg and builds a server; nothing listens until Start.
@@ -136,14 +153,30 @@ func New(cfg Config) (*Server, error) {
 	s.httpMux = http.NewServeMux()
 	s.httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.httpMux.HandleFunc("GET /readyz", s.readyz)
-	s.http = &http.Server{
-		Handler:           s.httpMux,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	if cfg.HTTPEnabled() {
+		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.httpMux, cfg.Logger)})
+	}
+	// The Cosmos DB REST surface, on its own listener.
+	if cfg.CosmosEnabled() {
+		h, err := s.cosmosHandler()
+		if err != nil {
+			s.closeEngine()
+			return nil, err
+		}
+		s.https = append(s.https, &httpListener{name: "cosmos", addr: cfg.CosmosListen, srv: newHTTPServer(h, cfg.Logger)})
 	}
 	return s, nil
+}
+
+// closeEngine releases what New built when it fails half-way.
+func (s *Server) closeEngine() {
+	s.hub.Close()
+	s.feed.Close()
+	if s.auth != nil {
+		s.auth.Close()
+	}
+	_ = s.topicLog.Close()
+	_ = s.store.Close()
 }
 
 // readyz answers 200 while the node serves, 503 before Start and once Stop
@@ -163,15 +196,21 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
-	var httpLis net.Listener
-	if s.cfg.HTTPEnabled() {
-		if httpLis, err = net.Listen("tcp", s.cfg.HTTPListen); err != nil {
+	for i, hl := range s.https {
+		l, err := net.Listen("tcp", hl.addr)
+		if err != nil {
 			lis.Close()
-			return fmt.Errorf("cannot listen on %s: %w", s.cfg.HTTPListen, err)
+			for _, prev := range s.https[:i] {
+				prev.lis.Close()
+			}
+			return fmt.Errorf("cannot listen on %s: %w", hl.addr, err)
 		}
+		s.mu.Lock()
+		hl.lis = l
+		s.mu.Unlock()
 	}
 	s.mu.Lock()
-	s.lis, s.httpLis = lis, httpLis
+	s.lis = lis
 	s.mu.Unlock()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	go func() {
@@ -179,34 +218,38 @@ func (s *Server) Start() error {
 			s.log.Error("grpc server stopped", "err", err)
 		}
 	}()
-	if httpLis != nil {
+	attrs := []any{"grpc", lis.Addr().String()}
+	for _, hl := range s.https {
 		go func() {
-			if err := s.http.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("http server stopped", "err", err)
+			if err := hl.srv.Serve(hl.lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server stopped", "listener", hl.name, "err", err)
 			}
 		}()
+		attrs = append(attrs, hl.name, hl.lis.Addr().String())
 	}
 	s.ready.Store(true)
-	s.log.Info("setsuna listening", "grpc", lis.Addr().String(), "http", addrOf(httpLis), "engine", "memory", "auth", s.auth != nil)
+	s.log.Info("setsuna listening", append(attrs, "engine", "memory", "auth", s.auth != nil)...)
 	return nil
 }
 
-func addrOf(l net.Listener) string {
-	if l == nil {
-		return "off"
+// listenerAddr is the address of the named HTTP listener ("" when it is off
+// or not started).
+func (s *Server) listenerAddr(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, hl := range s.https {
+		if hl.name == name && hl.lis != nil {
+			return hl.lis.Addr().String()
+		}
 	}
-	return l.Addr().String()
+	return ""
 }
 
 // HTTPAddr is the HTTP listener's address ("" when it is off or not started).
-func (s *Server) HTTPAddr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.httpLis == nil {
-		return ""
-	}
-	return s.httpLis.Addr().String()
-}
+func (s *Server) HTTPAddr() string { return s.listenerAddr("http") }
+
+// CosmosAddr is the Cosmos listener's address ("" when it is off).
+func (s *Server) CosmosAddr() string { return s.listenerAddr("cosmos") }
 
 // Addr is the gRPC address the server listens on (useful with port 0).
 func (s *Server) Addr() string {
@@ -238,13 +281,14 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.grpc.GracefulStop()
 		close(done)
 	}()
-	httpDone := make(chan struct{})
-	go func() {
-		if err := s.http.Shutdown(ctx); err != nil {
-			s.http.Close()
-		}
-		close(httpDone)
-	}()
+	var httpDone sync.WaitGroup
+	for _, hl := range s.https {
+		httpDone.Go(func() {
+			if err := hl.srv.Shutdown(ctx); err != nil {
+				hl.srv.Close()
+			}
+		})
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -252,7 +296,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.grpc.Stop()
 		<-done
 	}
-	<-httpDone
+	httpDone.Wait()
 	if s.auth != nil {
 		s.auth.Close()
 	}

@@ -44,7 +44,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 }
 
 func TestHealthAndGracefulStop(t *testing.T) {
-	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestHealthAndGracefulStop(t *testing.T) {
 }
 
 func TestAuthOnRequiresKeys(t *testing.T) {
-	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Auth: true, DataDir: t.TempDir()})
+	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Auth: true, DataDir: t.TempDir()})
 	_, err := pb.NewScsControlClient(dial(t, s.Addr())).ListCaches(t.Context(), &pb.ListCachesRequest{})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("ListCaches without a key = %v, want Unauthenticated", err)
@@ -92,9 +92,9 @@ func TestConfigValidation(t *testing.T) {
 	f(Config{Listen: "0.0.0.0:0"}, "non-loopback")
 	f(Config{Listen: "127.0.0.1:0", HTTPListen: "0.0.0.0:0"}, "non-loopback")
 	f(Config{Listen: "127.0.0.1:0", HTTPListen: "nonsense"}, "invalid http listen address")
-	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Partitions: 100000}, "partitions")
-	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", MaxMemory: -1}, "max memory")
-	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Auth: true}, "data-dir")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Partitions: 100000}, "partitions")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", MaxMemory: -1}, "max memory")
+	f(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Auth: true}, "data-dir")
 	// With auth on, an open address is fine.
 	s, err := New(Config{Listen: "0.0.0.0:0", Auth: true, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -104,7 +104,7 @@ func TestConfigValidation(t *testing.T) {
 }
 
 func TestTopicLimitsAreConfiguredAndAdvertised(t *testing.T) {
-	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", TopicMaxPayload: 8192, TopicMaxSubscriptions: 7})
+	s := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", TopicMaxPayload: 8192, TopicMaxSubscriptions: 7})
 	conn := dial(t, s.Addr())
 	ctl := pb.NewScsControlClient(conn)
 	if _, err := ctl.CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
@@ -136,7 +136,7 @@ func TestTopicLimitsAreConfiguredAndAdvertised(t *testing.T) {
 // of waiting for them until the shutdown timeout: with an hour of timeout,
 // a stop that waited would never return.
 func TestStopEndsLongLivedStreams(t *testing.T) {
-	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", ShutdownTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", ShutdownTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestStopEndsLongLivedStreams(t *testing.T) {
 }
 
 func TestHealthOverHTTP(t *testing.T) {
-	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", CosmosListen: "off", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestHealthOverHTTP(t *testing.T) {
 	if _, err := http.Get("http://" + s.HTTPAddr() + "/healthz"); err == nil {
 		t.Fatal("the HTTP listener still answers after Stop")
 	}
-	off := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "off"})
+	off := start(t, Config{Listen: "127.0.0.1:0", HTTPListen: "off", CosmosListen: "off"})
 	if off.HTTPAddr() != "" {
 		t.Fatalf("HTTP listener with off: %q", off.HTTPAddr())
 	}

@@ -94,12 +94,28 @@ const (
 	// KeyPlain: the whole key is the partition key; its EPK is the Cosmos V2
 	// hash of the key as a string (Momento items).
 	KeyPlain KeyScheme = iota
-	// KeyEPKPrefix: a key of the form <EPK as uppercase hex> 0x00 <rest> is
-	// placed by that EPK, so a surface can partition by a partition key of
-	// its own (Cosmos documents, whose EPK depends on the container's hash
-	// version). A key without a valid prefix falls back to KeyPlain.
-	KeyEPKPrefix
+	// KeyCosmosV1, KeyCosmosV2, KeyCosmosMultiHash: a Cosmos container's
+	// documents, whose keys are JSON arrays of the partition-key values and
+	// the id (["p1","a1"]), placed by the EPK of those values under the
+	// container's hash (epk.DocKeyComponents). Any other key (written by
+	// another surface) falls back to KeyPlain.
+	KeyCosmosV1
+	KeyCosmosV2
+	KeyCosmosMultiHash
 )
+
+// epkScheme is the Cosmos hash of a KeyCosmos* scheme.
+func (k KeyScheme) epkScheme() epk.Scheme {
+	switch k {
+	case KeyCosmosV1:
+		return epk.SchemeV1
+	case KeyCosmosV2:
+		return epk.SchemeV2
+	case KeyCosmosMultiHash:
+		return epk.SchemeMultiHash
+	}
+	return 0
+}
 
 // Tiling says which EPK ranges a cache's partitions own.
 type Tiling uint8
@@ -164,61 +180,25 @@ type CacheInfo struct {
 // uppercase hex (see KeyScheme).
 func (c *CacheInfo) EPK(key []byte) string { return EPKOf(c.KeyScheme, key) }
 
-// PartitionOf is the partition that holds key in this cache.
+// PartitionOf is the partition that holds key in this cache. Engines place
+// items with it, so that every engine partitions alike.
 func (c *CacheInfo) PartitionOf(key []byte) int {
-	if c.Tiling != TilingV2 && c.KeyScheme == KeyEPKPrefix {
-		if e, ok := epkPrefix(key); ok {
-			return epk.Find(c.Tiling.Ranges(c.Partitions), e)
-		}
+	if c.KeyScheme == KeyPlain {
+		return epk.PartitionOfKey(key, c.Partitions)
 	}
-	return PartitionOf(c.KeyScheme, key, c.Partitions)
+	return epk.Find(c.Tiling.Ranges(c.Partitions), EPKOf(c.KeyScheme, key))
 }
 
 // EPKOf is the effective partition key of key under scheme, as uppercase hex.
 func EPKOf(scheme KeyScheme, key []byte) string {
-	if scheme == KeyEPKPrefix {
-		if e, ok := epkPrefix(key); ok {
-			return e
+	if scheme != KeyPlain {
+		if cs, ok := epk.DocKeyComponents(key); ok {
+			if e, err := scheme.epkScheme().Of(cs...); err == nil {
+				return e
+			}
 		}
 	}
 	return epk.V2Bytes(key).String()
-}
-
-// PartitionOf is the partition of key among n V2-tiled partitions under
-// scheme. Engines place items with CacheInfo.PartitionOf (which also
-// honours the tiling), so that every engine partitions alike.
-func PartitionOf(scheme KeyScheme, key []byte, n int) int {
-	if scheme == KeyEPKPrefix {
-		if e, ok := epkPrefix(key); ok {
-			return epk.PartitionOfHex(e, n)
-		}
-	}
-	return epk.PartitionOfKey(key, n)
-}
-
-// epkPrefix returns the EPK prefix of a KeyEPKPrefix key: 2 to 256 uppercase
-// hex digits (an even number) followed by 0x00.
-func epkPrefix(key []byte) (string, bool) {
-	for i, c := range key {
-		switch {
-		case c == 0:
-			if i < 2 || i%2 != 0 {
-				return "", false
-			}
-			return string(key[:i]), true
-		case i >= 256 || !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F'):
-			return "", false
-		}
-	}
-	return "", false
-}
-
-// EPKKey builds a KeyEPKPrefix key from an EPK (uppercase hex) and the rest.
-func EPKKey(epkHex string, rest []byte) []byte {
-	k := make([]byte, 0, len(epkHex)+1+len(rest))
-	k = append(k, epkHex...)
-	k = append(k, 0)
-	return append(k, rest...)
 }
 
 // FeedRanges are the partitions of a cache with the EPK ranges they own:

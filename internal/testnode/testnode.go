@@ -33,6 +33,9 @@ func Start(t testing.TB, cfg embed.Config) *Node {
 	if cfg.HTTPListen == "" {
 		cfg.HTTPListen = "127.0.0.1:0"
 	}
+	if cfg.CosmosListen == "" {
+		cfg.CosmosListen = "127.0.0.1:0"
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -43,6 +43,8 @@ function serverArgs({cosmosPort, grpcPort}) {
     `127.0.0.1:${cosmosPort}`,
     '--listen',
     `127.0.0.1:${grpcPort}`,
+    '--http-listen',
+    '127.0.0.1:0',
     '--log-level',
     'warn',
     ...extra,
@@ -58,9 +60,8 @@ export function cacheNameOf(database, container) {
 }
 
 /**
- * The Setsuna item key of a document written through the Cosmos surface (its partition key
- * values and id as one JSON array), for the tests that read it back through Momento. Adjust
- * here to the key scheme the glue documents.
+ * The Setsuna item key of a document written through the Cosmos surface: its partition key
+ * values and id as one JSON array (README, "Cosmos DB").
  */
 export function itemKeyOf(partitionKeyValues, id) {
   return JSON.stringify([...partitionKeyValues, id]);

@@ -94,7 +94,7 @@ export async function startServer({extraArgs = []} = {}) {
     ({bin, cleanup} = await buildServer());
   }
   const port = await freePort();
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--http-listen', '127.0.0.1:0', '--log-level', 'warn', ...extraArgs];
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--http-listen', '127.0.0.1:0', '--cosmos-listen', 'off', '--log-level', 'warn', ...extraArgs];
   const child = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';
   const collect = chunk => {

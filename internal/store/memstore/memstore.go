@@ -173,7 +173,7 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	if parts < 1 || parts > epk.MaxPartitions {
 		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("partitions %d outside [1, %d]", parts, epk.MaxPartitions)
 	}
-	if cfg.KeyScheme > store.KeyEPKPrefix || cfg.Tiling > store.TilingV1 {
+	if cfg.KeyScheme > store.KeyCosmosMultiHash || cfg.Tiling > store.TilingV1 {
 		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d or tiling %d", cfg.KeyScheme, cfg.Tiling)
 	}
 	attrs, err := copyAttrs(cfg.Attrs)

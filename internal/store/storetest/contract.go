@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -250,62 +249,68 @@ func testCacheConfig(t *testing.T, e *env) {
 	}
 }
 
-func testEPKPrefixedKeys(t *testing.T, e *env) {
-	name := uniqueName("epk")
-	if _, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 8, KeyScheme: store.KeyEPKPrefix}); err != nil {
+// testCosmosKeys: a Cosmos container's documents ("[pk..., id]" JSON keys)
+// are placed and filtered by the EPK of their partition key under the
+// container's hash, and every other key falls back to its plain hash.
+func testCosmosKeys(t *testing.T, e *env) {
+	name := uniqueName("cosmos")
+	info, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 8, KeyScheme: store.KeyCosmosV2})
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.s.DeleteCache(e.ctx, name) })
-	low := store.EPKKey("10", []byte("doc-low"))   // partition 1 of 8: ["0800", "1000")
-	high := store.EPKKey("30AB", []byte("doc-hi")) // partition 6 of 8: ["3000", "3800")
-	plain := []byte("no-prefix")                   // placed by its V2 hash
-	for _, k := range [][]byte{low, high, plain} {
-		if err := e.s.Set(e.ctx, name, k, []byte("v"), 0); err != nil {
+	ranges := epk.Ranges(8)
+	var keys [][]byte
+	used := map[int]bool{}
+	for i := range 40 {
+		pk := fmt.Sprintf("tenant-%d", i%20)
+		key := fmt.Appendf(nil, `[%q,"doc-%d"]`, pk, i)
+		if err := e.s.Set(e.ctx, name, key, []byte(`{"n":1}`), 0); err != nil {
 			t.Fatal(err)
 		}
+		want := epk.Find(ranges, epk.V2(pk))
+		if m := e.metaIn(name, key); m.Partition != want {
+			t.Fatalf("document %s in partition %d, want %d (by the EPK of its partition key)", key, m.Partition, want)
+		}
+		if got := info.PartitionOf(key); got != want {
+			t.Fatalf("CacheInfo.PartitionOf(%s) = %d, want %d", key, got, want)
+		}
+		used[want] = true
+		keys = append(keys, key)
 	}
-	f := func(key []byte, want int) {
-		t.Helper()
-		m, found, err := e.s.Meta(e.ctx, name, key)
-		if err != nil || !found || m.Partition != want {
-			t.Fatalf("Meta(%q) = %+v, %v, %v; want partition %d", key, m, found, err, want)
+	if len(used) < 4 {
+		t.Fatalf("40 documents of 20 partition keys used only %d of 8 partitions", len(used))
+	}
+	// Documents of one partition key share a partition and an EPK, and an
+	// EPK sub-range selects exactly them.
+	target := epk.V2("tenant-3")
+	p := epk.Find(ranges, target)
+	page, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: p, MinEPK: target, MaxEPK: target + "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range page.Changes {
+		got = append(got, string(c.Key))
+	}
+	if !slices.Equal(got, []string{`["tenant-3","doc-3"]`, `["tenant-3","doc-23"]`}) {
+		t.Fatalf("sub-range of one EPK: %q", got)
+	}
+	// Keys that are not document keys are placed by their plain hash.
+	for _, k := range []string{"plain", `["only-id"]`, `[1,2]`, `["a","b","c","d","id"]`} {
+		if got, want := info.PartitionOf([]byte(k)), epk.PartitionOfKey([]byte(k), 8); got != want {
+			t.Fatalf("PartitionOf(%s) = %d, want the plain %d", k, got, want)
 		}
 	}
-	f(low, 1)
-	f(high, 6)
-	f(plain, epk.PartitionOfKey(plain, 8))
-	// A sub-range of partition 6 selects by the key's own EPK.
-	read := func(p int, min, max string) []string {
-		t.Helper()
-		page, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: p, MinEPK: min, MaxEPK: max})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var keys []string
-		for _, c := range page.Changes {
-			keys = append(keys, string(c.Key))
-		}
-		return keys
+}
+
+func (e *env) metaIn(cache string, key []byte) store.Meta {
+	e.t.Helper()
+	m, found, err := e.s.Meta(e.ctx, cache, key)
+	if err != nil || !found {
+		e.t.Fatalf("Meta(%s) = %+v, %v, %v", key, m, found, err)
 	}
-	if got := read(6, "3000", "30AC"); !slices.Equal(got, []string{string(high)}) {
-		t.Fatalf("range [3000, 30AC) of partition 6: %q", got)
-	}
-	if got := read(6, "30AC", "3800"); len(got) != 0 {
-		t.Fatalf("range [30AC, 3800) of partition 6: %q", got)
-	}
-	if got := read(1, "", ""); !slices.Contains(got, string(low)) || slices.Contains(got, string(high)) {
-		t.Fatalf("partition 1: %q", got)
-	}
-	page, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: 6, PartitionKey: high})
-	if err != nil || len(page.Changes) != 1 || !bytes.Equal(page.Changes[0].Key, high) {
-		t.Fatalf("partition-key read of a prefixed key: %+v, %v", page, err)
-	}
-	// Invalid prefixes fall back to the V2 hash of the whole key.
-	for _, k := range []string{"1\x00odd", "1g\x00bad", "\x00empty", "ab\x00lower"} {
-		if got, want := store.PartitionOf(store.KeyEPKPrefix, []byte(k), 8), epk.PartitionOfKey([]byte(k), 8); got != want {
-			t.Fatalf("PartitionOf(%q) = %d, want the plain %d", k, got, want)
-		}
-	}
+	return m
 }
 
 func testRecords(t *testing.T, e *env) {
@@ -355,17 +360,17 @@ func testRecords(t *testing.T, e *env) {
 	wantErr(t, "PutRecord too large", e.s.PutRecord(e.ctx, ns, "big", make([]byte, store.MaxRecordSize+1)), errs.ErrItemTooLarge)
 }
 
-// testTilingV1: a V1-tiled cache's partitions own the ranges of
-// epk.RangesV1 and place prefixed keys by them.
+// testTilingV1: a V1 container's partitions own the ranges of
+// epk.RangesV1 and place documents by the V1 hash of their partition key.
 func testTilingV1(t *testing.T, e *env) {
 	name := uniqueName("v1")
-	info, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 3, KeyScheme: store.KeyEPKPrefix, Tiling: store.TilingV1})
+	info, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 3, KeyScheme: store.KeyCosmosV1, Tiling: store.TilingV1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.s.DeleteCache(e.ctx, name) })
-	if info.Tiling != store.TilingV1 {
-		t.Fatalf("CacheInfo.Tiling = %d", info.Tiling)
+	if info.Tiling != store.TilingV1 || info.KeyScheme != store.KeyCosmosV1 {
+		t.Fatalf("CacheInfo = %+v", info)
 	}
 	want := epk.RangesV1(3)
 	rs := store.FeedRanges(info)
@@ -374,22 +379,20 @@ func testTilingV1(t *testing.T, e *env) {
 			t.Fatalf("feed range %d = %+v, want %+v", i, rs[i], want[i])
 		}
 	}
-	// A key just inside each range lands in that range's partition.
-	for i, r := range want {
-		at := r.Min + "00"
-		if r.Min == "" {
-			at = "05C100"
-		}
-		key := store.EPKKey(at, fmt.Appendf(nil, "doc-%d", i))
-		if err := e.s.Set(e.ctx, name, key, []byte("v"), 0); err != nil {
+	used := map[int]bool{}
+	for i := range 30 {
+		pk := fmt.Sprintf("sample%d", i)
+		key := fmt.Appendf(nil, `[%q,"id"]`, pk)
+		if err := e.s.Set(e.ctx, name, key, []byte("{}"), 0); err != nil {
 			t.Fatal(err)
 		}
-		m, found, err := e.s.Meta(e.ctx, name, key)
-		if err != nil || !found || m.Partition != i {
-			t.Fatalf("key at EPK %s: partition %d (found %v, %v), want %d", at, m.Partition, found, err, i)
+		p := epk.Find(want, epk.V1Value(epk.String(pk)))
+		if m := e.metaIn(name, key); m.Partition != p {
+			t.Fatalf("%s in partition %d, want %d", key, m.Partition, p)
 		}
+		used[p] = true
 	}
-	if got := info.PartitionOf(store.EPKKey(want[2].Min+"00", []byte("x"))); got != 2 {
-		t.Fatalf("CacheInfo.PartitionOf = %d, want 2", got)
+	if len(used) != 3 {
+		t.Fatalf("30 V1 partition keys used %d of 3 partitions: the V1 tiling does not spread them", len(used))
 	}
 }

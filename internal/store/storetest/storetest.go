@@ -66,7 +66,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteIf", testDeleteIf},
 		{"DeleteKind", testDeleteKind},
 		{"CacheConfig", testCacheConfig},
-		{"EPKPrefixedKeys", testEPKPrefixedKeys},
+		{"CosmosKeys", testCosmosKeys},
 		{"TilingV1", testTilingV1},
 		{"Records", testRecords},
 		{"SizeLimit", testSizeLimit},
