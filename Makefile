@@ -5,7 +5,7 @@ TOOLS   := $(CURDIR)/.tools
 # Pinned code generators for `make proto` (protoc itself: Debian protobuf-compiler 3.21.12).
 PROTOC_GEN_GO_VERSION      := v1.36.10
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
-JS_SUITES := conformance/momento-js conformance/cosmos-js
+JS_SUITES := conformance/momento-js conformance/cosmos-js conformance/appsync-js
 
 .PHONY: all build vet unit conformance test proto bench clean
 

@@ -50,6 +50,9 @@ func (n *Node) HTTPAddr() string { return n.srv.HTTPAddr() }
 // CosmosAddr is the Cosmos DB REST listener's address ("" when it is off).
 func (n *Node) CosmosAddr() string { return n.srv.CosmosAddr() }
 
+// GraphQLAddr is the AppSync listener's address ("" when it is off).
+func (n *Node) GraphQLAddr() string { return n.srv.GraphQLAddr() }
+
 // Stop drains in-flight calls until ctx or the configured shutdown timeout
 // ends, then closes every connection and the engine.
 func (n *Node) Stop(ctx context.Context) error { return n.srv.Stop(ctx) }

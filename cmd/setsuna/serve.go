@@ -41,6 +41,12 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosListen, "cosmos-listen", server.DefaultCosmosListen, "Azure Cosmos DB REST listen address (@azure/cosmos; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosKey, "cosmos-key", "", "Cosmos account master key, base64 (default: the emulator's well-known key; with --auth, none unless given)")
+	fs.StringVar(&cfg.GraphQLSchema, "graphql-schema", "", "AppSync schema file (SDL): serves GraphQL and its real-time subscriptions on --graphql-listen")
+	fs.StringVar(&cfg.GraphQLListen, "graphql-listen", server.DefaultGraphQLListen, "AppSync GraphQL listen address (HTTP and WebSocket; TLS and plaintext on one port with --tls-cert)")
+	fs.Var((*stringsFlag)(&cfg.GraphQLAPIKeys), "graphql-api-key", "accepted AppSync API key (x-api-key); repeatable")
+	fs.StringVar(&cfg.GraphQLResolvers, "graphql-resolvers", "", "AppSync resolver config file (data sources per field; see docs/graphql-resolvers.md)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the listeners")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys and the revocation list (created if missing)")
@@ -137,6 +143,12 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	logger.Info("stopped")
 	return 0
 }
+
+// stringsFlag is a repeatable string flag.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string     { return strings.Join(*f, ",") }
+func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 // loadServeConfig applies the config file, then the environment, then the
 // command line to fs, so that later sources win.

@@ -12,7 +12,7 @@ import (
 )
 
 // ResolverConfig is the file given to `serve --graphql-resolvers FILE` (JSON).
-// See config.md beside this file for the format with examples.
+// See docs/graphql-resolvers.md for the format with examples.
 type ResolverConfig struct {
 	DataSources map[string]DataSourceConfig `json:"dataSources"`
 	// Resolvers by "Type.field".

@@ -27,6 +27,18 @@ type Config struct {
 	// well-known key, unless Auth is on: then only an explicit key is
 	// accepted, and without one only resource tokens (Setsuna API keys).
 	CosmosKey string
+	// GraphQLSchema is an AppSync schema file (SDL); with it the AppSync
+	// surface serves on GraphQLListen (default 127.0.0.1:8082): GraphQL over
+	// HTTP and the real-time WebSocket protocols.
+	GraphQLSchema string
+	GraphQLListen string
+	// GraphQLAPIKeys are the accepted x-api-key values.
+	GraphQLAPIKeys []string
+	// GraphQLResolvers is the resolver config file (data sources per field).
+	GraphQLResolvers string
+	// TLSCert and TLSKey are a PEM certificate and key. The AppSync listener
+	// then serves TLS and plaintext on one port (Amplify always dials wss://).
+	TLSCert, TLSKey string
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
 	AllowNonLoopback bool
@@ -63,6 +75,7 @@ const (
 	DefaultListen          = "127.0.0.1:8080"
 	DefaultHTTPListen      = "127.0.0.1:9090"
 	DefaultCosmosListen    = "127.0.0.1:8081"
+	DefaultGraphQLListen   = "127.0.0.1:8082"
 	DefaultPartitions      = 4
 	DefaultShutdownTimeout = 10 * time.Second
 	maxPartitions          = 256
@@ -80,6 +93,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CosmosListen == "" {
 		c.CosmosListen = DefaultCosmosListen
+	}
+	if c.GraphQLListen == "" {
+		c.GraphQLListen = DefaultGraphQLListen
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
@@ -115,6 +131,14 @@ func (c *Config) Validate() error {
 		if err := c.checkListen("cosmos listen", c.CosmosListen); err != nil {
 			return err
 		}
+	}
+	if c.GraphQLSchema != "" {
+		if err := c.checkListen("graphql listen", c.GraphQLListen); err != nil {
+			return err
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("give both --tls-cert and --tls-key, or neither")
 	}
 	if c.Partitions < 1 || c.Partitions > maxPartitions {
 		return fmt.Errorf("partitions must be between 1 and %d, got %d", maxPartitions, c.Partitions)

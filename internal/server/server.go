@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/setsuna-io/setsuna/internal/appsync"
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/cache"
 	"github.com/setsuna-io/setsuna/internal/feed"
@@ -61,6 +63,8 @@ type Server struct {
 	httpMux *http.ServeMux
 	https   []*httpListener
 	ready   atomic.Bool
+	tls     *tls.Config      // nil without --tls-cert
+	appsync *appsync.Handler // nil without --graphql-schema
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -68,7 +72,7 @@ type Server struct {
 
 // httpListener is one HTTP server of the node.
 type httpListener struct {
-	name string // "http", "cosmos"
+	name string // "http", "cosmos", "graphql"
 	addr string
 	srv  *http.Server
 	lis  net.Listener // set by Start
@@ -156,6 +160,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HTTPEnabled() {
 		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.httpMux, cfg.Logger)})
 	}
+	var err error
+	if s.tls, err = s.tlsConfig(); err != nil {
+		s.closeEngine()
+		return nil, err
+	}
 	// The Cosmos DB REST surface, on its own listener.
 	if cfg.CosmosEnabled() {
 		h, err := s.cosmosHandler()
@@ -164,6 +173,14 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.https = append(s.https, &httpListener{name: "cosmos", addr: cfg.CosmosListen, srv: newHTTPServer(h, cfg.Logger)})
+	}
+	// The AppSync surface, on its own listener (TLS and plaintext on one port).
+	if cfg.GraphQLSchema != "" {
+		if s.appsync, err = s.appsyncSurface(); err != nil {
+			s.closeEngine()
+			return nil, err
+		}
+		s.https = append(s.https, &httpListener{name: "graphql", addr: cfg.GraphQLListen, srv: newHTTPServer(s.appsync, cfg.Logger)})
 	}
 	return s, nil
 }
@@ -206,7 +223,7 @@ func (s *Server) Start() error {
 			return fmt.Errorf("cannot listen on %s: %w", hl.addr, err)
 		}
 		s.mu.Lock()
-		hl.lis = l
+		hl.lis = s.wrapListener(hl.name, l)
 		s.mu.Unlock()
 	}
 	s.mu.Lock()
@@ -251,6 +268,9 @@ func (s *Server) HTTPAddr() string { return s.listenerAddr("http") }
 // CosmosAddr is the Cosmos listener's address ("" when it is off).
 func (s *Server) CosmosAddr() string { return s.listenerAddr("cosmos") }
 
+// GraphQLAddr is the AppSync listener's address ("" when it is off).
+func (s *Server) GraphQLAddr() string { return s.listenerAddr("graphql") }
+
 // Addr is the gRPC address the server listens on (useful with port 0).
 func (s *Server) Addr() string {
 	s.mu.Lock()
@@ -276,6 +296,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	// finish.
 	s.hub.Close()
 	s.feed.Close()
+	if s.appsync != nil {
+		s.appsync.Close() // hijacked WebSockets are not seen by http.Server.Shutdown
+	}
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()

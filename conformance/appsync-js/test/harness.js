@@ -31,7 +31,7 @@ export const API_KEY = 'da2-setsunaconformancekey0000000';
 // What to build when $SETSUNA_BIN is not set. Until the AppSync surface is
 // wired into `setsuna serve`, a test-only server with in-process fakes takes
 // the same flags; afterwards this becomes './cmd/setsuna'.
-const BUILD_PACKAGE = './internal/appsync/testserver';
+const BUILD_PACKAGE = './cmd/setsuna';
 
 const STARTUP_TIMEOUT_MS = 30_000;
 
@@ -83,6 +83,9 @@ export function serverArgs({port, schema, resolvers, apiKeys}) {
     '--log-level', 'warn',
     '--graphql-schema', schema,
     '--graphql-listen', `127.0.0.1:${port}`,
+    '--listen', '127.0.0.1:0',
+    '--http-listen', '127.0.0.1:0',
+    '--cosmos-listen', 'off',
     '--tls-cert', CERT,
     '--tls-key', KEY,
   ];

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/setsuna-io/setsuna/internal/appsync"
+	"github.com/setsuna-io/setsuna/internal/appsync/bridge"
+	"github.com/setsuna-io/setsuna/internal/graphql"
+)
+
+// appsyncSurface builds the AppSync surface from the schema and resolver
+// files, over the cache and feed services and the topics hub.
+func (s *Server) appsyncSurface() (*appsync.Handler, error) {
+	sdl, err := os.ReadFile(s.cfg.GraphQLSchema)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the graphql schema: %w", err)
+	}
+	schema, err := graphql.LoadSchema(s.cfg.GraphQLSchema, string(sdl))
+	if err != nil {
+		return nil, err
+	}
+	exec := &graphql.Executor{Schema: schema}
+	var hooks map[string]graphql.SubscribeHook
+	if s.cfg.GraphQLResolvers != "" {
+		b, err := os.ReadFile(s.cfg.GraphQLResolvers)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the graphql resolvers: %w", err)
+		}
+		rc, err := graphql.ParseResolverConfig(b)
+		if err != nil {
+			return nil, err
+		}
+		store := bridge.NewStore(s.cache, s.feed)
+		hooks, err = rc.Apply(exec, func(_ string, ds graphql.DataSourceConfig) (graphql.Store, error) {
+			// A data source's cache exists from the start.
+			if err := bridge.EnsureCache(context.Background(), s.cache, ds.Cache); err != nil {
+				return nil, fmt.Errorf("graphql data source cache %q: %w", ds.Cache, err)
+			}
+			return store, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := bridge.EnsureCache(context.Background(), s.cache, bridge.FanoutCache); err != nil {
+		return nil, err
+	}
+	ka := &appsync.KeyAuth{APIKeys: s.cfg.GraphQLAPIKeys}
+	if s.auth != nil {
+		ka.Tokens = func(_ context.Context, token string) (*graphql.Identity, error) {
+			p, err := s.auth.Verify(token)
+			if err != nil {
+				return nil, appsync.ErrBadCredentials
+			}
+			return &graphql.Identity{Mode: graphql.AuthLambda, Subject: p.ID, Principal: p}, nil
+		}
+	}
+	return appsync.New(appsync.Config{
+		Executor: exec, Hooks: hooks, Auth: ka,
+		Fanout: bridge.NewFanout(s.hub, s.cache, s.log), Logger: s.log,
+	})
+}
+
+// tlsConfig is the listeners' TLS configuration, or nil without a
+// certificate.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// wrapListener is what the named listener serves on.
+func (s *Server) wrapListener(name string, l net.Listener) net.Listener {
+	if name == "graphql" && s.tls != nil {
+		return appsync.SniffTLS(l, s.tls)
+	}
+	return l
+}
