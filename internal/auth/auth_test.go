@@ -358,3 +358,55 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// A verified token is remembered, but its expiry still holds: a cached
+// token is refused once it has expired.
+func TestVerifiedTokensStillExpire(t *testing.T) {
+	s, kr, clk, _ := newTestService(t)
+	m := superKey(t, kr, clk.t) // valid for an hour
+	for range 3 {
+		if _, err := s.Verify(m.JWT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.t = clk.t.Add(2 * time.Hour)
+	if _, err := s.Verify(m.JWT); !errors.Is(err, errs.ErrUnauthenticated) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("an expired cached token: %v", err)
+	}
+	// A forged token is never remembered as valid.
+	forged := m.JWT[:len(m.JWT)-4] + "AAAA"
+	for range 2 {
+		if _, err := s.Verify(forged); err == nil {
+			t.Fatal("a forged token verified")
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	dir := b.TempDir()
+	kr, err := LoadOrCreateKeyring(filepath.Join(dir, KeyFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Keyring: kr, Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	m, err := MintAPIKey(kr, "", MintRequest{SuperUser: true}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Verify(m.JWT); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		for b.Loop() {
+			s.forgetVerified()
+			if _, err := s.Verify(m.JWT); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -39,7 +40,16 @@ type Service struct {
 	revoked  *revocations
 	stop     chan struct{}
 	done     chan struct{}
+
+	// verified remembers tokens whose signature checked out (an ed25519
+	// verification costs more than a whole cache GET); expiry and
+	// revocation are still checked on every use.
+	vmu      sync.RWMutex
+	verified map[string]*Principal
 }
+
+// maxVerified bounds the verified-token cache; past it, half is dropped.
+const maxVerified = 4096
 
 // New starts a Service; Close stops its revocation poller.
 func New(cfg Config) *Service {
@@ -59,6 +69,7 @@ func New(cfg Config) *Service {
 		keys: cfg.Keyring, endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
 		revoked: newRevocations(cfg.RevokedPath, cfg.Logger),
 		stop:    make(chan struct{}), done: make(chan struct{}),
+		verified: map[string]*Principal{},
 	}
 	go s.poll(cfg.Poll)
 	return s
@@ -131,14 +142,44 @@ func (s *Service) parse(token string, kinds ...string) (*Claims, error) {
 
 // Verify authenticates a caller's token (an API key or disposable token).
 func (s *Service) Verify(token string) (*Principal, error) {
-	p, err := s.parse(token, KindAPIKey, KindDisposable)
-	if err != nil {
-		return nil, err
+	s.vmu.RLock()
+	p := s.verified[token]
+	s.vmu.RUnlock()
+	if p == nil {
+		var err error
+		if p, err = s.parse(token, KindAPIKey, KindDisposable); err != nil {
+			return nil, err
+		}
+		s.remember(token, p)
+	} else if p.ExpiresAt != 0 && s.now().Unix() >= p.ExpiresAt {
+		return nil, errs.ErrUnauthenticated.Withf("token expired")
 	}
 	if s.revoked.revoked(p) {
 		return nil, errs.ErrUnauthenticated.Withf("token revoked")
 	}
 	return p, nil
+}
+
+func (s *Service) remember(token string, p *Principal) {
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	if len(s.verified) >= maxVerified {
+		n := 0
+		for k := range s.verified {
+			if n++; n > maxVerified/2 {
+				break
+			}
+			delete(s.verified, k)
+		}
+	}
+	s.verified[token] = p
+}
+
+// forgetVerified empties the verified-token cache (the keyring changed).
+func (s *Service) forgetVerified() {
+	s.vmu.Lock()
+	clear(s.verified)
+	s.vmu.Unlock()
 }
 
 // Watch returns a context that is cancelled when p is revoked or expires,

@@ -30,6 +30,9 @@ var (
 	// report such a write as done or as failed.
 	ErrOutcomeUnknown = define(CodeUnavailable, "outcome_unknown", "the outcome is unknown: the change may or may not have been applied")
 	ErrShuttingDown   = define(CodeUnavailable, "shutting_down", "server is shutting down")
+	// ErrTooManyRequests: a caller is over its share of a bound (calls in
+	// flight, subscriptions); others are unaffected.
+	ErrTooManyRequests = define(CodeResourceExhausted, "operations_limit_exceeded", "too many concurrent operations")
 
 	// Change feed.
 	// ErrFeedRetention: an all-versions read starts before the oldest change

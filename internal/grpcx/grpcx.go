@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -63,12 +64,16 @@ type Authenticator struct {
 	// public methods authenticate themselves (the token RPCs carry the key
 	// in their body) or need no caller (health checks).
 	public map[string]bool
+
+	limits    StreamLimits
+	streams   atomic.Int64
+	perCaller counts
 }
 
 // NewAuthenticator returns the interceptors' owner; public lists the full
 // method names that are exempt.
-func NewAuthenticator(a *auth.Service, public ...string) *Authenticator {
-	x := &Authenticator{auth: a, public: map[string]bool{}}
+func NewAuthenticator(a *auth.Service, limits StreamLimits, public ...string) *Authenticator {
+	x := &Authenticator{auth: a, limits: limits, public: map[string]bool{}}
 	for _, m := range public {
 		x.public[m] = true
 	}
@@ -79,6 +84,9 @@ func NewAuthenticator(a *auth.Service, public ...string) *Authenticator {
 func (x *Authenticator) Public(method string) bool { return x.public[method] }
 
 func (x *Authenticator) authenticate(ctx context.Context) (*auth.Principal, error) {
+	if p := auth.FromContext(ctx); p != nil {
+		return p, nil // authenticated by Tap from the headers
+	}
 	if x.auth == nil {
 		return auth.DevPrincipal, nil
 	}

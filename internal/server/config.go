@@ -61,6 +61,14 @@ type Config struct {
 	// TopicHeartbeat is how often an idle subscription gets a heartbeat
 	// (0: 5s, what the SDKs expect; tests shorten it).
 	TopicHeartbeat time.Duration
+	// Connection and call bounds of every listener (0: the defaults; -1: no
+	// bound): connections in total and from one remote address, gRPC calls
+	// in flight per connection, in total, and per API key.
+	MaxConnections          int
+	MaxConnectionsPerIP     int
+	MaxStreamsPerConnection int
+	MaxStreams              int
+	MaxStreamsPerKey        int
 	// ShutdownTimeout bounds the graceful drain of in-flight calls on Stop.
 	ShutdownTimeout time.Duration
 	// Logger receives structured logs. Default: slog.Default().
@@ -70,6 +78,15 @@ type Config struct {
 	UnaryInterceptors  []grpc.UnaryServerInterceptor
 	StreamInterceptors []grpc.StreamServerInterceptor
 }
+
+// Default bounds (see Config).
+const (
+	DefaultMaxConnections          = 10000
+	DefaultMaxConnectionsPerIP     = 2000
+	DefaultMaxStreamsPerConnection = 1000
+	DefaultMaxStreams              = 50000
+	DefaultMaxStreamsPerKey        = 10000
+)
 
 const (
 	DefaultListen          = "127.0.0.1:8080"
@@ -109,6 +126,19 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	orDefault := func(v *int, d int) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0 // no bound
+		}
+	}
+	orDefault(&c.MaxConnections, DefaultMaxConnections)
+	orDefault(&c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
+	orDefault(&c.MaxStreamsPerConnection, DefaultMaxStreamsPerConnection)
+	orDefault(&c.MaxStreams, DefaultMaxStreams)
+	orDefault(&c.MaxStreamsPerKey, DefaultMaxStreamsPerKey)
 }
 
 // HTTPEnabled reports whether the HTTP listener is on.

@@ -57,6 +57,7 @@ type Server struct {
 	feed     *feed.Service
 
 	grpc   *grpc.Server
+	authn  *grpcx.Authenticator
 	health *health.Server
 	// httpMux is where HTTP surfaces register their routes on the HTTP
 	// listener; https are every HTTP listener (HTTP, Cosmos).
@@ -126,9 +127,10 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	// Surfaces on the gRPC listener.
-	authn := grpcx.NewAuthenticator(s.auth, append([]string{
+	authn := grpcx.NewAuthenticator(s.auth, grpcx.StreamLimits{Max: cfg.MaxStreams, PerCaller: cfg.MaxStreamsPerKey}, append([]string{
 		"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List", "/grpc.health.v1.Health/Watch",
 	}, momento.PublicMethods...)...)
+	s.authn = authn
 	recovery := grpcx.Recovery{Log: cfg.Logger}
 	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary}, cfg.UnaryInterceptors...)
 	streams := append([]grpc.StreamServerInterceptor{recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
@@ -138,7 +140,15 @@ func New(cfg Config) (*Server, error) {
 		// The SDKs ping every 5 s even without calls; grpc-go's default
 		// policy (5 min) would answer with GOAWAY too_many_pings.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
-		grpc.MaxConcurrentStreams(math.MaxUint32),
+		// Bounds that hold before a call is authenticated: calls per
+		// connection, header bytes, the handshake's time, idle connections
+		// (the SDKs reconnect on their own), and, in Tap, calls in total and
+		// per key, with the caller authenticated from its headers.
+		grpc.MaxConcurrentStreams(uint32(streamsPerConn(cfg.MaxStreamsPerConnection))),
+		grpc.MaxHeaderListSize(64<<10),
+		grpc.ConnectionTimeout(10*time.Second),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute}),
+		grpc.InTapHandle(authn.Tap),
 		// Reused workers keep their grown stacks: the profile showed 16% of
 		// CPU in stack growth with a fresh goroutine per call. A stream
 		// holds its worker for its whole life, so there are more workers
@@ -196,6 +206,13 @@ func (s *Server) closeEngine() {
 	_ = s.store.Close()
 }
 
+func streamsPerConn(n int) int {
+	if n <= 0 {
+		return math.MaxUint32
+	}
+	return n
+}
+
 // readyz answers 200 while the node serves, 503 before Start and once Stop
 // has begun (load balancers then send traffic elsewhere).
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
@@ -213,6 +230,8 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
+	conns := grpcx.ConnLimits{Max: s.cfg.MaxConnections, PerIP: s.cfg.MaxConnectionsPerIP}
+	lis = grpcx.LimitListener(lis, conns)
 	for i, hl := range s.https {
 		l, err := net.Listen("tcp", hl.addr)
 		if err != nil {
@@ -223,7 +242,7 @@ func (s *Server) Start() error {
 			return fmt.Errorf("cannot listen on %s: %w", hl.addr, err)
 		}
 		s.mu.Lock()
-		hl.lis = s.wrapListener(hl.name, l)
+		hl.lis = s.wrapListener(hl.name, grpcx.LimitListener(l, conns))
 		s.mu.Unlock()
 	}
 	s.mu.Lock()

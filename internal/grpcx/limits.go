@@ -1,0 +1,155 @@
+package grpcx
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+
+	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/errs"
+)
+
+// StreamLimits bound the streams (calls) of a gRPC listener. Zero fields
+// mean no bound.
+type StreamLimits struct {
+	// Max is the most concurrent calls on the listener.
+	Max int
+	// PerCaller is the most concurrent calls of one caller (token id), so
+	// that one key cannot take the whole budget. Dev mode has one caller
+	// for everybody and is not bounded per caller.
+	PerCaller int
+}
+
+// Tap admits a new call from its headers alone, before its body arrives:
+// it keeps the stream budgets and, with auth on, authenticates the caller,
+// so that neither a flood of half-sent calls nor an unauthenticated one
+// costs more than a refused stream. The caller goes into the call's context
+// for the interceptors. Install it with grpc.InTapHandle.
+func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	var p *auth.Principal
+	if !x.public[info.FullMethodName] && x.auth != nil {
+		var token string
+		if v := info.Header.Get("authorization"); len(v) > 0 {
+			token = v[0]
+		}
+		var err error
+		if p, err = x.auth.Verify(token); err != nil {
+			return nil, authStatus(err)
+		}
+	}
+	// Slots are released when the call's context ends, which grpc does for
+	// admitted calls only: a refused call must give its slots back itself.
+	if n := x.streams.Add(1); x.limits.Max > 0 && n > int64(x.limits.Max) {
+		x.streams.Add(-1)
+		return nil, status.Errorf(codes.ResourceExhausted, "too many concurrent operations: the server has %d calls in flight, its limit; retry later", x.limits.Max)
+	}
+	release := func() { x.streams.Add(-1) }
+	if p != nil && x.limits.PerCaller > 0 {
+		r, err := x.perCaller.acquire(p.ID, x.limits.PerCaller)
+		if err != nil {
+			release()
+			return nil, authStatus(err)
+		}
+		release = func() { x.streams.Add(-1); r() }
+	}
+	context.AfterFunc(ctx, release)
+	if p != nil {
+		ctx = auth.NewContext(ctx, p)
+	}
+	return ctx, nil
+}
+
+// CallsInFlight is the number of calls the listener holds now.
+func (x *Authenticator) CallsInFlight() int { return int(x.streams.Load()) }
+
+// counts is a set of per-key counters.
+type counts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counts) acquire(key string, max int) (release func(), err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if c.n[key] >= max {
+		return nil, errs.ErrTooManyRequests.Withf("this key has %d calls in flight, its limit", max)
+	}
+	c.n[key]++
+	return func() {
+		c.mu.Lock()
+		if c.n[key]--; c.n[key] <= 0 {
+			delete(c.n, key)
+		}
+		c.mu.Unlock()
+	}, nil
+}
+
+// ConnLimits bound the connections a listener accepts. Zero fields mean no
+// bound.
+type ConnLimits struct {
+	Max   int // in total
+	PerIP int // from one remote address
+}
+
+// LimitListener accepts at most the connections lim allows; one over the
+// bound is closed at once (the client sees a reset and retries elsewhere
+// or later), so an attacker cannot grow the server by opening connections.
+func LimitListener(l net.Listener, lim ConnLimits) net.Listener {
+	if lim.Max <= 0 && lim.PerIP <= 0 {
+		return l
+	}
+	return &limitListener{Listener: l, lim: lim}
+}
+
+type limitListener struct {
+	net.Listener
+	lim   ConnLimits
+	total atomic.Int64
+	perIP counts
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if n := l.total.Add(1); l.lim.Max > 0 && n > int64(l.lim.Max) {
+			l.total.Add(-1)
+			c.Close()
+			continue
+		}
+		release := func() {}
+		if l.lim.PerIP > 0 {
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			r, err := l.perIP.acquire(host, l.lim.PerIP)
+			if err != nil {
+				l.total.Add(-1)
+				c.Close()
+				continue
+			}
+			release = r
+		}
+		return &limitedConn{Conn: c, release: func() { l.total.Add(-1); release() }}, nil
+	}
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

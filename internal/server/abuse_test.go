@@ -1,0 +1,294 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/setsuna-io/setsuna/internal/auth"
+	pb "github.com/setsuna-io/setsuna/proto/momentopb"
+)
+
+// flooder speaks raw HTTP/2 to a gRPC listener: it opens calls that send
+// their headers and one byte of a promised 100-byte message, and never more,
+// as the attack in issue 11 did.
+type flooder struct {
+	t    *testing.T
+	conn net.Conn
+	fr   *http2.Framer
+	hbuf bytes.Buffer
+	henc *hpack.Encoder
+	next uint32
+}
+
+func newFlooder(t *testing.T, addr string) *flooder {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	f := &flooder{t: t, conn: c, fr: http2.NewFramer(c, c), next: 1}
+	f.henc = hpack.NewEncoder(&f.hbuf)
+	if _, err := c.Write([]byte(http2.ClientPreface)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// open starts n half-sent Set calls, authorized by token when not empty.
+func (f *flooder) open(n int, token string) {
+	f.t.Helper()
+	for range n {
+		f.hbuf.Reset()
+		for _, h := range [][2]string{
+			{":method", "POST"}, {":scheme", "http"}, {":path", "/cache_client.Scs/Set"}, {":authority", "setsuna"},
+			{"content-type", "application/grpc"}, {"te", "trailers"}, {"cache", "c"}, {"authorization", token},
+		} {
+			if err := f.henc.WriteField(hpack.HeaderField{Name: h[0], Value: h[1]}); err != nil {
+				f.t.Fatal(err)
+			}
+		}
+		id := f.next
+		f.next += 2
+		if err := f.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: f.hbuf.Bytes(), EndHeaders: true}); err != nil {
+			f.t.Fatal(err)
+		}
+		// A gRPC message prefix promising 100 bytes, and the first of them.
+		if err := f.fr.WriteData(id, false, []byte{0, 0, 0, 0, 100, 'x'}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// sync waits until the server has processed every frame sent so far (the
+// ack of a PING sent after them), counting the streams it refused on the
+// way: RST_STREAM, or a trailers-only response (HEADERS that end the stream).
+func (f *flooder) sync() (refused int) {
+	f.t.Helper()
+	ended := map[uint32]bool{}
+	if err := f.fr.WritePing(false, [8]byte{1}); err != nil {
+		f.t.Fatal(err)
+	}
+	f.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		fr, err := f.fr.ReadFrame()
+		if err != nil {
+			f.t.Fatalf("reading the server's frames: %v", err)
+		}
+		switch fr := fr.(type) {
+		case *http2.PingFrame:
+			if fr.IsAck() && fr.Data == [8]byte{1} {
+				return len(ended)
+			}
+		case *http2.RSTStreamFrame:
+			ended[fr.StreamID] = true
+		case *http2.HeadersFrame:
+			if fr.StreamEnded() {
+				ended[fr.StreamID] = true
+			}
+		case *http2.SettingsFrame:
+			if !fr.IsAck() {
+				_ = f.fr.WriteSettingsAck()
+			}
+		}
+	}
+}
+
+func quietServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	cfg.Listen, cfg.HTTPListen, cfg.CosmosListen = "127.0.0.1:0", "off", "off"
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	return start(t, cfg)
+}
+
+// wellBehaved checks that an ordinary client on its own connection is
+// answered while the flood holds its share.
+func wellBehaved(t *testing.T, s *Server, token string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "cache", "c", "authorization", token)
+	data := pb.NewScsClient(dial(t, s.Addr()))
+	if _, err := data.Set(ctx, &pb.SetRequest{CacheKey: []byte("k"), CacheBody: []byte("v")}); err != nil {
+		t.Fatalf("a well-behaved client during the flood: %v", err)
+	}
+	if r, err := data.Get(ctx, &pb.GetRequest{CacheKey: []byte("k")}); err != nil || string(r.CacheBody) != "v" {
+		t.Fatalf("a well-behaved client's read during the flood: %v, %v", r, err)
+	}
+}
+
+// Finding 1: one connection opening calls that never finish their body is
+// held to the per-connection bound, the rest refused at once; the server
+// does not grow with the flood.
+func TestHalfSentCallsAreBoundedPerConnection(t *testing.T) {
+	s := quietServer(t, Config{MaxStreamsPerConnection: 100})
+	ctl := pb.NewScsControlClient(dial(t, s.Addr()))
+	if _, err := ctl.CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	f := newFlooder(t, s.Addr())
+	f.open(2000, "")
+	refused := f.sync()
+	if refused < 1900 {
+		t.Fatalf("the server refused %d of 2000 half-sent calls; with 100 per connection it should refuse 1900", refused)
+	}
+	if n := s.authn.CallsInFlight(); n > 100 {
+		t.Fatalf("%d calls in flight from one connection, the bound is 100", n)
+	}
+	wellBehaved(t, s, "")
+}
+
+// Finding 1, the global bound: many connections together stay within
+// --max-streams.
+func TestCallsInFlightAreBoundedInTotal(t *testing.T) {
+	s := quietServer(t, Config{MaxStreamsPerConnection: 100, MaxStreams: 250})
+	ctl := pb.NewScsControlClient(dial(t, s.Addr()))
+	if _, err := ctl.CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	var floods []*flooder
+	for range 5 {
+		f := newFlooder(t, s.Addr())
+		f.open(100, "")
+		f.sync()
+		floods = append(floods, f)
+	}
+	if n := s.authn.CallsInFlight(); n > 250 {
+		t.Fatalf("%d calls in flight, the bound is 250", n)
+	}
+	// The budget is full: an ordinary call is refused with RESOURCE_EXHAUSTED,
+	// not queued; it gets answers again once the flood's connections go.
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "cache", "c")
+	data := pb.NewScsClient(dial(t, s.Addr()))
+	_, err := data.Get(ctx, &pb.GetRequest{CacheKey: []byte("k")})
+	wantStatus(t, err, "ResourceExhausted")
+	for _, f := range floods {
+		f.conn.Close()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.authn.CallsInFlight() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still in flight after their connections closed", s.authn.CallsInFlight())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := data.Get(ctx, &pb.GetRequest{CacheKey: []byte("k")}); err != nil {
+		t.Fatalf("a call after the flood ended: %v", err)
+	}
+}
+
+// Finding 1 with --auth: a call without a valid key is refused from its
+// headers, before its body arrives; it never holds a slot.
+func TestUnauthenticatedCallsAreRefusedFromTheirHeaders(t *testing.T) {
+	s := quietServer(t, Config{Auth: true, DataDir: t.TempDir()})
+	f := newFlooder(t, s.Addr())
+	f.open(500, "")
+	f.open(500, "forged.jwt.token")
+	if refused := f.sync(); refused != 1000 {
+		t.Fatalf("%d of 1000 unauthenticated half-sent calls refused at once", refused)
+	}
+	if n := s.authn.CallsInFlight(); n != 0 {
+		t.Fatalf("%d unauthenticated calls in flight", n)
+	}
+}
+
+// One key cannot take the whole budget: past --max-streams-per-key its calls
+// are refused while another key's are served.
+func TestCallsInFlightPerKey(t *testing.T) {
+	s := quietServer(t, Config{Auth: true, DataDir: t.TempDir(), MaxStreamsPerKey: 50})
+	kr := loadKeyring(t, s)
+	greedy := mint(t, kr, true)
+	other := mint(t, kr, true)
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", other)
+	if _, err := pb.NewScsControlClient(dial(t, s.Addr())).CreateCache(ctx, &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	f := newFlooder(t, s.Addr())
+	f.open(80, greedy)
+	if refused := f.sync(); refused != 30 {
+		t.Fatalf("%d of 80 calls of one key refused, want the 30 over its 50", refused)
+	}
+	wellBehaved(t, s, other)
+}
+
+// Connections past the per-address bound are closed at once.
+func TestConnectionsPerAddress(t *testing.T) {
+	s := quietServer(t, Config{MaxConnectionsPerIP: 5})
+	var conns []net.Conn
+	for range 5 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	over, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	over.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := over.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
+		t.Fatalf("a sixth connection from one address: read %v, want it closed", err)
+	}
+	// Closing one frees its slot.
+	conns[0].Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := pb.NewScsControlClient(dial(t, s.Addr())).ListCaches(ctx, &pb.ListCachesRequest{})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection accepted after one of five closed: %v", err)
+		}
+	}
+}
+
+func isReset(err error) bool {
+	var ne *net.OpError
+	return errors.As(err, &ne)
+}
+
+func loadKeyring(t *testing.T, s *Server) *auth.Keyring {
+	t.Helper()
+	kr, err := auth.LoadOrCreateKeyring(filepath.Join(s.cfg.DataDir, auth.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func mint(t *testing.T, kr *auth.Keyring, super bool) string {
+	t.Helper()
+	m, err := auth.MintAPIKey(kr, "", auth.MintRequest{SuperUser: super}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.JWT
+}
+
+func wantStatus(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := status.Code(err).String(); got != code {
+		t.Fatalf("status %v (%v), want %s", got, err, code)
+	}
+}
