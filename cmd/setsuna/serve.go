@@ -53,6 +53,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "endpoint advertised in minted API keys (default: the listen address)")
 	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
 	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
+	fs.IntVar(&cfg.FeedLogRecords, "feed-log-records", 0, "all-versions change log kept per partition, in records (0: 16384)")
+	fs.Var((*sizeFlag)(&cfg.FeedLogBytes), "feed-log-bytes", "all-versions change log kept per partition, in bytes (0: 16MiB); with --max-memory all partitions together keep within an eighth of it")
 	fs.IntVar(&cfg.TopicMaxPayload, "topic-max-payload", 0, "largest topic message in bytes (0: 4096, Momento's limit)")
 	fs.IntVar(&cfg.TopicMaxSubscriptions, "topic-max-subscriptions", 0, "open topic subscriptions per cache (0: 10000)")
 	fs.IntVar(&cfg.TopicReplayMessages, "topic-replay-messages", 0, "messages kept per topic for resuming subscribers (0: 4096)")

@@ -53,6 +53,11 @@ type Config struct {
 	MaxMemory int64
 	// Partitions is the number of change-log partitions of each new cache.
 	Partitions int
+	// FeedLogRecords and FeedLogBytes bound each partition's
+	// all-versions-and-deletes log (0: 16,384 records, 16 MiB); with
+	// MaxMemory the logs together also keep within an eighth of it.
+	FeedLogRecords int
+	FeedLogBytes   int64
 	// Topic limits (0: the defaults): payload bytes per message,
 	// open subscriptions per cache, messages kept per topic for resume.
 	TopicMaxPayload       int
@@ -175,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TopicMaxPayload < 0 || c.TopicMaxSubscriptions < 0 || c.TopicReplayMessages < 0 {
 		return errors.New("topic limits must not be negative")
+	}
+	if c.FeedLogRecords < 0 || c.FeedLogBytes < 0 {
+		return errors.New("feed log bounds must not be negative")
 	}
 	if c.MaxMemory < 0 {
 		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)

@@ -110,7 +110,8 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	// Engine.
-	s.store = memstore.New(memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger})
+	s.store = memstore.New(memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger,
+		FeedLogRecords: cfg.FeedLogRecords, FeedLogBytes: cfg.FeedLogBytes})
 	s.topicLog = memstore.NewTopicLog(memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages})
 
 	// Services.

@@ -68,10 +68,16 @@ type feedConfig struct {
 	records int   // 0: no log (every all-versions read is out of retention)
 	bytes   int64 // retained bytes
 	age     int64 // nanos; 0: no age limit
+	// total is the bytes of every partition's log and totalMax its bound
+	// (0: none): with MaxMemory the logs have a budget of their own, an
+	// eighth of it, and a push over it drops the pushing partition's oldest
+	// records (its readers then get ErrFeedRetention, never a silent gap).
+	total    atomic.Int64
+	totalMax int64
 }
 
-func newFeedConfig(o Options) feedConfig {
-	c := feedConfig{always: o.FeedLogAlways, records: o.FeedLogRecords, bytes: o.FeedLogBytes, age: int64(o.FeedLogRetention)}
+func (c *feedConfig) init(o Options) {
+	c.always, c.records, c.bytes, c.age = o.FeedLogAlways, o.FeedLogRecords, o.FeedLogBytes, int64(o.FeedLogRetention)
 	if c.records == 0 {
 		c.records = DefaultFeedLogRecords
 	}
@@ -81,7 +87,12 @@ func newFeedConfig(o Options) feedConfig {
 	if c.bytes <= 0 {
 		c.bytes = DefaultFeedLogBytes
 	}
-	return c
+	switch {
+	case o.FeedLogTotalBytes > 0:
+		c.totalMax = o.FeedLogTotalBytes
+	case o.FeedLogTotalBytes == 0 && o.MaxMemory > 0:
+		c.totalMax = max(o.MaxMemory/8, 1)
+	}
 }
 
 // image is the state of an item before a change.
@@ -136,26 +147,29 @@ type changeLog struct {
 
 func (l *changeLog) at(i int) *record { return &l.recs[(l.head+i)%len(l.recs)] }
 
-func (l *changeLog) dropOldest() {
+func (l *changeLog) dropOldest(cfg *feedConfig) {
 	r := l.at(0)
 	l.floor = r.lsn
 	l.bytes -= r.size()
+	cfg.total.Add(-r.size())
 	*r = record{}
 	l.head = (l.head + 1) % len(l.recs)
 	l.n--
 }
 
-func (l *changeLog) reset(floor uint64) {
+func (l *changeLog) reset(floor uint64, cfg *feedConfig) {
+	cfg.total.Add(-l.bytes)
 	*l = changeLog{floor: floor}
 }
 
 // push appends r, dropping the oldest records beyond the bounds of cfg.
 func (l *changeLog) push(r record, cfg *feedConfig) {
 	sz := r.size()
-	for l.n > 0 && (l.n >= cfg.records || l.bytes+sz > cfg.bytes || cfg.age > 0 && l.at(0).at < r.at-cfg.age) {
-		l.dropOldest()
+	for l.n > 0 && (l.n >= cfg.records || l.bytes+sz > cfg.bytes || cfg.age > 0 && l.at(0).at < r.at-cfg.age ||
+		cfg.totalMax > 0 && cfg.total.Load()+sz > cfg.totalMax) {
+		l.dropOldest(cfg)
 	}
-	if sz > cfg.bytes {
+	if sz > cfg.bytes || cfg.totalMax > 0 && sz > cfg.totalMax {
 		l.floor = r.lsn
 		return
 	}
@@ -170,6 +184,7 @@ func (l *changeLog) push(r record, cfg *feedConfig) {
 	*l.at(l.n) = r
 	l.n++
 	l.bytes += sz
+	cfg.total.Add(sz)
 }
 
 // search returns the index of the first record with lsn > after.
@@ -218,7 +233,7 @@ func (s *Store) FeedNotify(_ context.Context, name string) (<-chan struct{}, err
 // its retention.
 func (p *partition) startLog() {
 	p.feed.logOn = true
-	p.feed.log.reset(p.lsn)
+	p.feed.log.reset(p.lsn, p.feed.cfg)
 }
 
 // logFloor is the highest LSN the all-versions log no longer retains.
@@ -307,7 +322,7 @@ func (p *partition) purgeExpired(key []byte, now int64) int64 {
 // all-versions retention floor.
 func (p *partition) flushFeed() {
 	p.feed.idx = nil
-	p.feed.log.reset(p.nextLSN())
+	p.feed.log.reset(p.nextLSN(), p.feed.cfg)
 	p.feed.wake()
 }
 

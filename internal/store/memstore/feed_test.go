@@ -125,7 +125,7 @@ func TestFeedIndexCompaction(t *testing.T) {
 }
 
 func TestFeedEvictionIsADelete(t *testing.T) {
-	s := newTest(t, Options{Partitions: 1, FeedLogAlways: true, MaxMemory: 40 * (ItemOverhead + 110)})
+	s := newTest(t, Options{Partitions: 1, FeedLogAlways: true, MaxMemory: 40 * (ItemOverhead + 110), FeedLogTotalBytes: 1 << 20})
 	for i := range 100 {
 		if err := s.Set(ctx, "c", fmt.Appendf(nil, "k%03d", i), make([]byte, 100), 0); err != nil {
 			t.Fatal(err)

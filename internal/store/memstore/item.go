@@ -69,8 +69,12 @@ func (p *partition) insert(it *item) {
 	}
 }
 
-// remove unlinks it and returns the bytes it accounted for.
+// remove unlinks it and returns the bytes it accounted for. It lets go of
+// the value too: stale entries of the latest-version index still point at
+// a removed item until the next compaction, and must not keep its value
+// reachable (readers who were handed the value keep their own reference).
 func (p *partition) remove(it *item) int64 {
+	n := it.size()
 	delete(p.items, it.key)
 	last := p.all[len(p.all)-1]
 	p.all[it.idx], last.idx = last, it.idx
@@ -79,7 +83,8 @@ func (p *partition) remove(it *item) int64 {
 	if it.expires != 0 {
 		p.removeTTL(it)
 	}
-	return it.size()
+	it.value, it.coll = nil, nil
+	return n
 }
 
 func (p *partition) addTTL(it *item) {

@@ -56,6 +56,9 @@ type Options struct {
 	FeedLogRecords   int
 	FeedLogBytes     int64
 	FeedLogRetention time.Duration
+	// FeedLogTotalBytes bounds the logs of all partitions together (0: an
+	// eighth of MaxMemory when it is set, else none; negative: none).
+	FeedLogTotalBytes int64
 }
 
 // Store is the in-memory engine. Create it with New.
@@ -125,10 +128,10 @@ func New(opts Options) *Store {
 		maxItemSize: opts.MaxItemSize,
 		clock:       newClock(opts.Now),
 		log:         opts.Logger,
-		feedCfg:     newFeedConfig(opts),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 	}
+	s.feedCfg.init(opts)
 	s.catalog.Store(&catalog{byName: map[string]*cache{}})
 	if opts.ExpirySweepInterval > 0 {
 		go s.sweepLoop(opts.ExpirySweepInterval)
