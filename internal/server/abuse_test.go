@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,5 +291,48 @@ func wantStatus(t *testing.T, err error, code string) {
 	t.Helper()
 	if got := status.Code(err).String(); got != code {
 		t.Fatalf("status %v (%v), want %s", got, err, code)
+	}
+}
+
+// Finding 4: one subscribe-only key opened every subscription slot of its
+// cache. A key is now held to its own share; other keys keep subscribing.
+func TestSubscriptionsPerKey(t *testing.T) {
+	s := quietServer(t, Config{Auth: true, DataDir: t.TempDir(), TopicMaxSubscriptions: 20, TopicMaxSubscriptionsPerKey: 5})
+	kr := loadKeyring(t, s)
+	admin := mint(t, kr, true)
+	subOnly := func() string {
+		m, err := auth.MintAPIKey(kr, "", auth.MintRequest{Perms: []auth.Permission{{Resource: auth.ResourceTopic, Role: auth.RoleReadOnly, Cache: "c", Topic: "t"}}}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.JWT
+	}
+	greedy, other := subOnly(), subOnly()
+	conn := dial(t, s.Addr())
+	if _, err := pb.NewScsControlClient(conn).CreateCache(metadata.AppendToOutgoingContext(t.Context(), "authorization", admin), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ps := pb.NewPubsubClient(conn)
+	subscribe := func(token string) error {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", token)
+		st, err := ps.Subscribe(ctx, &pb.SubscriptionRequest{CacheName: "c", Topic: "t"})
+		if err != nil {
+			return err
+		}
+		_, err = st.Recv() // the first heartbeat, or the refusal
+		return err
+	}
+	for i := range 5 {
+		if err := subscribe(greedy); err != nil {
+			t.Fatalf("subscription %d of the greedy key: %v", i, err)
+		}
+	}
+	err := subscribe(greedy)
+	wantStatus(t, err, "ResourceExhausted")
+	if !strings.Contains(err.Error(), "subscribers") || !strings.Contains(err.Error(), "this key") {
+		t.Fatalf("the refusal %q does not say it is this key's limit in the SDKs' words", err)
+	}
+	if err := subscribe(other); err != nil {
+		t.Fatalf("another key while the greedy one is at its limit: %v", err)
 	}
 }

@@ -63,6 +63,12 @@ type Config struct {
 	TopicMaxPayload       int
 	TopicMaxSubscriptions int
 	TopicReplayMessages   int
+	// TopicMaxSubscriptionsPerKey bounds one API key's open subscriptions
+	// (0: a tenth of TopicMaxSubscriptions' default; -1: none). TopicMaxMemory
+	// bounds the retained messages of all topics together (0: an eighth of
+	// MaxMemory when it is set, else 256 MiB).
+	TopicMaxSubscriptionsPerKey int
+	TopicMaxMemory              int64
 	// TopicHeartbeat is how often an idle subscription gets a heartbeat
 	// (0: 5s, what the SDKs expect; tests shorten it).
 	TopicHeartbeat time.Duration
@@ -139,6 +145,12 @@ func (c *Config) setDefaults() {
 			*v = 0 // no bound
 		}
 	}
+	if c.TopicMaxMemory == 0 {
+		c.TopicMaxMemory = 256 << 20
+		if c.MaxMemory > 0 {
+			c.TopicMaxMemory = max(c.MaxMemory/8, 1<<20)
+		}
+	}
 	orDefault(&c.MaxConnections, DefaultMaxConnections)
 	orDefault(&c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
 	orDefault(&c.MaxStreamsPerConnection, DefaultMaxStreamsPerConnection)
@@ -178,7 +190,7 @@ func (c *Config) Validate() error {
 	if c.Partitions < 1 || c.Partitions > maxPartitions {
 		return fmt.Errorf("partitions must be between 1 and %d, got %d", maxPartitions, c.Partitions)
 	}
-	if c.TopicMaxPayload < 0 || c.TopicMaxSubscriptions < 0 || c.TopicReplayMessages < 0 {
+	if c.TopicMaxPayload < 0 || c.TopicMaxSubscriptions < 0 || c.TopicReplayMessages < 0 || c.TopicMaxMemory < 0 {
 		return errors.New("topic limits must not be negative")
 	}
 	if c.FeedLogRecords < 0 || c.FeedLogBytes < 0 {

@@ -112,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	// Engine.
 	s.store = memstore.New(memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger,
 		FeedLogRecords: cfg.FeedLogRecords, FeedLogBytes: cfg.FeedLogBytes})
-	s.topicLog = memstore.NewTopicLog(memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages})
+	s.topicLog = memstore.NewTopicLog(memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages, MaxTotalBytes: cfg.TopicMaxMemory})
 
 	// Services.
 	s.cache = cache.New(s.store, cache.Options{Logger: cfg.Logger})
@@ -121,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 		return info.Epoch, err
 	}
 	s.hub = topics.NewHub(s.topicLog, epochs, topics.HubOptions{MaxLag: cfg.TopicReplayMessages, MaxSubscriptionsPerCache: cfg.TopicMaxSubscriptions})
-	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload)
+	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload, cfg.TopicMaxSubscriptionsPerKey)
 	s.feed = feed.NewService(s.store)
 	s.cache.OnCacheDeleted(func(info store.CacheInfo) {
 		s.hub.CacheDeleted(context.Background(), info.Name, info.Epoch)

@@ -222,6 +222,24 @@ type Position struct {
 
 // Subscribe opens a subscription to a topic of cache.
 func (h *Hub) Subscribe(ctx context.Context, cache, topic string, from Position) (*Subscription, error) {
+	return h.subscribe(ctx, cache, topic, from, nil)
+}
+
+// subscribe opens a subscription; release, when not nil, runs once when it
+// closes (or when opening it fails).
+func (h *Hub) subscribe(ctx context.Context, cache, topic string, from Position, release func()) (*Subscription, error) {
+	s, err := h.open(ctx, cache, topic, from)
+	if err != nil {
+		if release != nil {
+			release()
+		}
+		return nil, err
+	}
+	s.release = release
+	return s, nil
+}
+
+func (h *Hub) open(ctx context.Context, cache, topic string, from Position) (*Subscription, error) {
 	e, err := h.epoch(ctx, cache)
 	if err != nil {
 		return nil, err
@@ -239,7 +257,7 @@ func (h *Hub) Subscribe(ctx context.Context, cache, topic string, from Position)
 	}
 	if c.subs >= h.opts.MaxSubscriptionsPerCache {
 		h.mu.Unlock()
-		return nil, errs.ErrTooManySubscriptions.Withf("the cache has %d subscribers, the limit", h.opts.MaxSubscriptionsPerCache)
+		return nil, errs.ErrTooManySubscriptions.Withf("the cache has %d open subscriptions, its limit", h.opts.MaxSubscriptionsPerCache)
 	}
 	t := c.topics[topic]
 	if t == nil {

@@ -2,6 +2,7 @@ package topics
 
 import (
 	"context"
+	"sync"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -22,15 +23,31 @@ const DefaultMaxPayload = 4096
 type Service struct {
 	hub        *Hub
 	maxPayload int
+	perKey     int // subscriptions per caller (0: no bound)
+
+	mu   sync.Mutex
+	keys map[string]int // open subscriptions by caller
 }
 
+// DefaultMaxSubscriptionsPerKey bounds one caller's subscriptions, a tenth
+// of a cache's, so that one key cannot take every slot of a cache.
+const DefaultMaxSubscriptionsPerKey = DefaultMaxSubscriptionsPerCache / 10
+
 // NewService returns the service over hub; maxPayload bounds a message's
-// payload in bytes (0: DefaultMaxPayload).
-func NewService(hub *Hub, maxPayload int) *Service {
+// payload in bytes (0: DefaultMaxPayload) and perKey one caller's open
+// subscriptions (0: DefaultMaxSubscriptionsPerKey; negative: no bound). In
+// dev mode (auth off) there is one caller and no per-caller bound.
+func NewService(hub *Hub, maxPayload, perKey int) *Service {
 	if maxPayload <= 0 {
 		maxPayload = DefaultMaxPayload
 	}
-	return &Service{hub: hub, maxPayload: maxPayload}
+	switch {
+	case perKey == 0:
+		perKey = DefaultMaxSubscriptionsPerKey
+	case perKey < 0:
+		perKey = 0
+	}
+	return &Service{hub: hub, maxPayload: maxPayload, perKey: perKey, keys: map[string]int{}}
 }
 
 // Limits are the limits the service enforces, for surfaces that advertise
@@ -102,7 +119,31 @@ func (s *Service) Subscribe(ctx context.Context, cache, topic string, from Posit
 	if err := authorize(ctx, "Subscribe", auth.AccessRead, cache, topic); err != nil {
 		return nil, err
 	}
-	return s.hub.Subscribe(ctx, cache, topic, from)
+	release, err := s.takeSlot(auth.FromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return s.hub.subscribe(ctx, cache, topic, from, release)
+}
+
+// takeSlot counts a subscription of p against its bound.
+func (s *Service) takeSlot(p *auth.Principal) (release func(), err error) {
+	if s.perKey == 0 || p == nil || p == auth.DevPrincipal {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys[p.ID] >= s.perKey {
+		return nil, errs.ErrTooManySubscriptions.Withf("this key has %d open subscriptions, its limit; close some or use another key", s.perKey)
+	}
+	s.keys[p.ID]++
+	return func() {
+		s.mu.Lock()
+		if s.keys[p.ID]--; s.keys[p.ID] <= 0 {
+			delete(s.keys, p.ID)
+		}
+		s.mu.Unlock()
+	}, nil
 }
 
 // Subscribers is the number of local subscriptions of a topic (presence, for

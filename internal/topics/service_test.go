@@ -27,7 +27,7 @@ func newService(t *testing.T, maxPayload int) *topics.Service {
 		hub.Close()
 		log.Close()
 	})
-	return topics.NewService(hub, maxPayload)
+	return topics.NewService(hub, maxPayload, 0)
 }
 
 func as(tokenID string, perms ...auth.Permission) context.Context {

@@ -235,6 +235,7 @@ type Subscription struct {
 	pending    Discontinuity
 	hasPending bool
 	closed     atomic.Bool
+	release    func() // the service's quota slot, if any
 }
 
 // place sets the cursor of a new subscription (see the package doc).
@@ -358,4 +359,7 @@ func (s *Subscription) Close() {
 		return
 	}
 	s.h.release(s.t)
+	if s.release != nil {
+		s.release()
+	}
 }

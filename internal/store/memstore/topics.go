@@ -33,6 +33,11 @@ type TopicLogOptions struct {
 	// IdleTopicTTL: a topic without Append or Open for this long is dropped
 	// with its window (at least five minutes).
 	IdleTopicTTL time.Duration
+	// MaxTotalBytes bounds the windows of all topics together (0: none).
+	// An append over it drops the appending topic's oldest messages, then
+	// the least recently used other topics (their subscribers see a new
+	// page: a discontinuity, never a silent gap).
+	MaxTotalBytes int64
 }
 
 func (o *TopicLogOptions) setDefaults() {
@@ -52,7 +57,8 @@ func (o *TopicLogOptions) setDefaults() {
 // serialize on the topic's mutex; readers read its ring of messages without
 // locks.
 type TopicLog struct {
-	opts TopicLogOptions
+	opts  TopicLogOptions
+	bytes atomic.Int64 // of every topic's window
 
 	mu     sync.RWMutex
 	caches map[string]*cacheTopics
@@ -92,7 +98,10 @@ func (l *TopicLog) Append(_ context.Context, ref store.TopicRef, v store.TopicVa
 		}
 		// A topic dropped between lookup and append is no longer in the
 		// map: the next lookup finds its successor or the error.
-		if seq, page, ok := t.append(v, publisherID, &l.opts); ok {
+		if seq, page, ok := t.append(v, publisherID, &l.opts, &l.bytes); ok {
+			if l.opts.MaxTotalBytes > 0 && l.bytes.Load() > l.opts.MaxTotalBytes {
+				l.shed(t)
+			}
 			return seq, page, nil
 		}
 	}
@@ -168,6 +177,34 @@ func (c *cacheTopics) drop() {
 	}
 }
 
+// shed brings the windows back under MaxTotalBytes: first the appending
+// topic keeps only its newest message, then the least recently used other
+// topics go.
+func (l *TopicLog) shed(keep *topic) {
+	keep.trimTo(1, &l.bytes)
+	for l.bytes.Load() > l.opts.MaxTotalBytes {
+		l.mu.Lock()
+		var lru *topic
+		var lruCache *cacheTopics
+		var lruName string
+		for _, c := range l.caches {
+			for name, t := range c.topics {
+				if t != keep && (lru == nil || t.lastUsed.Load() < lru.lastUsed.Load()) {
+					lru, lruCache, lruName = t, c, name
+				}
+			}
+		}
+		if lru != nil {
+			delete(lruCache.topics, lruName)
+		}
+		l.mu.Unlock()
+		if lru == nil {
+			return
+		}
+		lru.drop()
+	}
+}
+
 func errNoTopicCache(cache string) error { return errs.ErrCacheNotFound.Withf("%q", cache) }
 
 // topic finds the topic of ref, creating it when create is set, and marks it
@@ -221,6 +258,7 @@ func (l *TopicLog) topic(ref store.TopicRef, create bool) (*topic, error) {
 	t := c.topics[ref.Name]
 	if t == nil {
 		t = newTopic(l.opts.MaxMessages)
+		t.total = &l.bytes
 		c.topics[ref.Name] = t
 	}
 	t.lastUsed.Store(time.Now().UnixNano())
@@ -296,6 +334,7 @@ func (r *ring) at(seq uint64) *store.TopicMessage {
 type topic struct {
 	page     uint64
 	maxSlots int
+	total    *atomic.Int64 // the log's bytes, which drop gives back
 
 	mu    sync.Mutex
 	bytes int
@@ -326,7 +365,7 @@ func messageSize(m *store.TopicMessage) int {
 }
 
 // append adds a message; ok is false when the topic was dropped.
-func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOptions) (seq, page uint64, ok bool) {
+func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOptions, total *atomic.Int64) (seq, page uint64, ok bool) {
 	m := &store.TopicMessage{Page: t.page, Value: store.TopicValue{Data: append([]byte(nil), v.Data...), Binary: v.Binary}, PublisherID: publisherID}
 	size := messageSize(m)
 	t.mu.Lock()
@@ -347,12 +386,14 @@ func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOpt
 		slot := &r.slots[tail%uint64(len(r.slots))]
 		if old := slot.Load(); old != nil {
 			t.bytes -= messageSize(old)
+			total.Add(-int64(messageSize(old)))
 			slot.Store(nil)
 		}
 		tail++
 	}
 	r.slots[seq%uint64(len(r.slots))].Store(m)
 	t.bytes += size
+	total.Add(int64(size))
 	t.tail.Store(tail)
 	t.head.Store(seq)
 	ch := make(chan struct{})
@@ -407,6 +448,24 @@ func maxU64(a, b uint64) uint64 {
 	return b
 }
 
+// trimTo drops the oldest messages until at most n remain.
+func (t *topic) trimTo(n int, total *atomic.Int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	head, tail := t.head.Load(), t.tail.Load()
+	r := t.ring.Load()
+	for tail <= head && int(head-tail+1) > n {
+		slot := &r.slots[tail%uint64(len(r.slots))]
+		if old := slot.Load(); old != nil {
+			t.bytes -= messageSize(old)
+			total.Add(-int64(messageSize(old)))
+			slot.Store(nil)
+		}
+		tail++
+	}
+	t.tail.Store(tail)
+}
+
 func (t *topic) drop() {
 	t.mu.Lock()
 	if t.dropped.Swap(true) {
@@ -414,6 +473,11 @@ func (t *topic) drop() {
 		return
 	}
 	ch := t.notify.Load()
+	if t.total != nil {
+		t.total.Add(-int64(t.bytes))
+	}
+	t.bytes = 0
+	t.ring.Store(&ring{slots: make([]atomic.Pointer[store.TopicMessage], 1)})
 	t.mu.Unlock()
 	close(*ch) // no append swaps it any more
 }
