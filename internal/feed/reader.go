@@ -44,6 +44,10 @@ const (
 	StartTime
 )
 
+// DefaultPageBytes bounds a page's keys and values: half the 16 MiB a gRPC
+// response may carry, leaving room for previous images' framing.
+const DefaultPageBytes = 8 << 20
+
 // Request is one ReadNext. A Continuation wins over Start (as the SDKs
 // document); its range must then be Range or Whole.
 type Request struct {
@@ -53,6 +57,9 @@ type Request struct {
 	Continuation string
 	Range        Range
 	Mode         Mode
+	// MaxBytes bounds the keys and values of a page (<= 0: DefaultPageBytes),
+	// so that a page always fits a response: it may end inside a batch.
+	MaxBytes int
 	// PageSizeHint bounds the changes of a page (<= 0: the engine's
 	// default); a batch is never split, so a page may hold more.
 	PageSizeHint int
@@ -75,7 +82,11 @@ func Read(ctx context.Context, st store.Store, r Request) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	return s.read(ctx, st, r.PageSizeHint)
+	maxBytes := r.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultPageBytes
+	}
+	return s.read(ctx, st, r.PageSizeHint, maxBytes)
 }
 
 // begin builds the reader state of r: decoded from its continuation, or
@@ -153,14 +164,14 @@ func begin(ctx context.Context, st store.Store, r Request) (*state, error) {
 
 // read reads the partitions of s round robin from s.Next and returns the
 // first non-empty page, or NotModified when all are empty.
-func (s *state) read(ctx context.Context, st store.Store, size int) (Page, error) {
+func (s *state) read(ctx context.Context, st store.Store, size, maxBytes int) (Page, error) {
 	n := len(s.Positions)
 	for k := range n {
 		j := (s.Next + k) % n
 		pos, pc := &s.Positions[j], &s.pieces[j]
 		fr := store.FeedRead{
 			Partition: pc.partition, Epoch: s.Epoch, Mode: s.Mode.store(), AfterLSN: pos.LSN,
-			PageSizeHint: size, MinEPK: pc.min, MaxEPK: pc.max, PartitionKey: pc.key,
+			PageSizeHint: size, MaxBytes: maxBytes, MinEPK: pc.min, MaxEPK: pc.max, PartitionKey: pc.key,
 		}
 		if pos.Pending {
 			fr.Start, fr.StartTime = store.FeedFromTime, time.UnixMilli(max(s.StartMs, 0))

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -168,4 +169,25 @@ func (r Recovery) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 		}
 	}()
 	return h(srv, ss)
+}
+
+// ResponseLimit refuses a unary response larger than max bytes with a
+// RESOURCE_EXHAUSTED that says how to read the data in smaller pieces,
+// instead of grpc's "trying to send message larger than max". Collections
+// can outgrow a response (a 20 MB list); their fetches have ranges.
+func ResponseLimit(max int) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		if m, ok := resp.(proto.Message); ok {
+			if n := proto.Size(m); n > max {
+				return nil, status.Errorf(codes.ResourceExhausted,
+					"response of %d bytes exceeds the %d bytes a response may carry (the request limit of this server): read it in pieces, e.g. a list or sorted set by index range, a dictionary by fields",
+					n, max)
+			}
+		}
+		return resp, nil
+	}
 }

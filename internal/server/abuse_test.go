@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,10 +15,13 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
+	feedpb "github.com/setsuna-io/setsuna/proto/feedpb"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
@@ -334,5 +338,78 @@ func TestSubscriptionsPerKey(t *testing.T) {
 	}
 	if err := subscribe(other); err != nil {
 		t.Fatalf("another key while the greedy one is at its limit: %v", err)
+	}
+}
+
+// Finding 5: a list grown past what one response can carry could be
+// written but not read. Fetching it whole is now a clear RESOURCE_EXHAUSTED
+// that says how to read it, and a range of it reads.
+func TestOversizedCollectionFetch(t *testing.T) {
+	s := quietServer(t, Config{})
+	conn, err := grpc.NewClient(s.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := pb.NewScsControlClient(conn).CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	data := pb.NewScsClient(conn)
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "cache", "c")
+	value := bytes.Repeat([]byte("x"), 100<<10)
+	for range 200 { // 20 MB
+		if _, err := data.ListPushBack(ctx, &pb.ListPushBackRequest{ListName: []byte("l"), Value: value}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = data.ListFetch(ctx, &pb.ListFetchRequest{ListName: []byte("l")})
+	wantStatus(t, err, "ResourceExhausted")
+	if !strings.Contains(err.Error(), "index range") {
+		t.Fatalf("the refusal %q does not say how to read the list", err)
+	}
+	r, err := data.ListFetch(ctx, &pb.ListFetchRequest{ListName: []byte("l"),
+		StartIndex: &pb.ListFetchRequest_InclusiveStart{InclusiveStart: 0}, EndIndex: &pb.ListFetchRequest_ExclusiveEnd{ExclusiveEnd: 100}})
+	if err != nil || len(r.GetFound().GetValues()) != 100 {
+		t.Fatalf("a range of the list: %v", err)
+	}
+}
+
+// Finding 5, the change feed: six 4 MiB items made a page no response could
+// carry, and the reader was stuck. Pages now end at a byte bound.
+func TestFeedOfLargeItems(t *testing.T) {
+	s := quietServer(t, Config{Partitions: 1})
+	conn, err := grpc.NewClient(s.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20), grpc.MaxCallSendMsgSize(16<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := pb.NewScsControlClient(conn).CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "cache", "c")
+	data := pb.NewScsClient(conn)
+	for i := range 6 {
+		if _, err := data.Set(ctx, &pb.SetRequest{CacheKey: fmt.Appendf(nil, "k%d", i), CacheBody: make([]byte, 4<<20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fc := feedpb.NewFeedClient(conn)
+	req := &feedpb.ReadFeedRequest{Start: &feedpb.ReadFeedRequest_Beginning{Beginning: &feedpb.Beginning{}}}
+	seen := 0
+	for range 20 {
+		page, err := fc.ReadFeed(ctx, req)
+		if err != nil {
+			t.Fatalf("after %d changes: %v", seen, err)
+		}
+		if page.NotModified {
+			break
+		}
+		seen += len(page.Changes)
+		req = &feedpb.ReadFeedRequest{Start: &feedpb.ReadFeedRequest_Continuation{Continuation: page.Continuation}}
+	}
+	if seen != 6 {
+		t.Fatalf("read %d of 6 large changes", seen)
 	}
 }

@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 	}, momento.PublicMethods...)...)
 	s.authn = authn
 	recovery := grpcx.Recovery{Log: cfg.Logger}
-	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary}, cfg.UnaryInterceptors...)
+	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
 	streams := append([]grpc.StreamServerInterceptor{recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessageSize),

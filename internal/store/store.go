@@ -658,8 +658,13 @@ type FeedRead struct {
 	AfterLSN  uint64    // FeedFromLSN
 	StartTime time.Time // FeedFromTime
 	// PageSizeHint bounds the changes of the page (<= 0: the engine's
-	// default). A batch is never split, so a page may hold more.
+	// default). A batch is never split by it, so a page may hold more.
 	PageSizeHint int
+	// MaxBytes bounds the bytes of the page's keys and values (<= 0: no
+	// bound): the page ends before the change that would cross it, even
+	// inside a batch (a reader must always be able to receive a page), but
+	// always holds at least one change.
+	MaxBytes int
 	// MinEPK and MaxEPK narrow the read to the items whose EPK is in
 	// [MinEPK, MaxEPK); "" for MaxEPK means no upper bound.
 	MinEPK, MaxEPK string

@@ -421,7 +421,7 @@ func (b *Bridge) ReadFeed(ctx context.Context, c cosmos.Container, r cosmos.Feed
 		return cosmos.FeedPage{}, cosmos.ErrNotFound
 	}
 	fr := feed.PartitionRead{
-		Partition: part, Epoch: h.info.Epoch, PageSizeHint: r.MaxItems,
+		Partition: part, Epoch: h.info.Epoch, PageSizeHint: r.MaxItems, MaxBytes: feed.DefaultPageBytes,
 		MinEPK: r.MinEPK, MaxEPK: r.MaxEPK, AfterLSN: r.AfterLSN,
 	}
 	if r.PK != "" {

@@ -391,9 +391,9 @@ func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (stor
 	}
 	f := filter{key: r.PartitionKey, min: r.MinEPK, max: r.MaxEPK, scheme: c.scheme}
 	if r.Mode == store.FeedLatestVersion {
-		page.Changes, page.LastLSN = p.readLatest(after, size, now, &f, &s.clock)
+		page.Changes, page.LastLSN = p.readLatest(after, size, r.MaxBytes, now, &f, &s.clock)
 	} else {
-		page.Changes, page.LastLSN, err = p.readAll(after, size, &f, &s.clock)
+		page.Changes, page.LastLSN, err = p.readAll(after, size, r.MaxBytes, &f, &s.clock)
 		if err != nil {
 			return store.FeedPage{}, err
 		}
@@ -470,10 +470,17 @@ func batchEnd(lsn uint64, span uint32) uint64 {
 }
 
 // pageFull reports whether a page of n changes may stop before the change
-// at lsn: it is full and lsn is past the batch of the last change taken.
+// at lsn: it is full and lsn is past the batch of the last change taken,
+// or the next change would take it over maxBytes.
 func pageFull(n, size int, lsn, batchEnd uint64) bool { return n >= size && lsn > batchEnd }
 
-func (p *partition) readLatest(after uint64, size int, now int64, f *filter, c *clock) ([]store.Change, uint64) {
+// overBytes reports whether a page of n changes and bytes must end before a
+// change of next bytes (see FeedRead.MaxBytes).
+func overBytes(n, bytes, next, maxBytes int) bool {
+	return n > 0 && maxBytes > 0 && bytes+next > maxBytes
+}
+
+func (p *partition) readLatest(after uint64, size, maxBytes int, now int64, f *filter, c *clock) ([]store.Change, uint64) {
 	if f.key != nil {
 		// One key: its item is the whole answer.
 		it := p.items[string(f.key)]
@@ -490,6 +497,7 @@ func (p *partition) readLatest(after uint64, size int, now int64, f *filter, c *
 	i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn > after })
 	var out []store.Change
 	var end uint64
+	bytes := 0
 	for ; i < len(idx); i++ {
 		e := &idx[i]
 		if pageFull(len(out), size, e.lsn, end) {
@@ -498,10 +506,15 @@ func (p *partition) readLatest(after uint64, size int, now int64, f *filter, c *
 		if e.it.lsn != e.lsn || e.it.expired(now) || !f.match(e.it.key) {
 			continue
 		}
+		next := len(e.it.key) + len(e.it.value)
+		if overBytes(len(out), bytes, next, maxBytes) {
+			return out, e.lsn - 1
+		}
 		if out == nil {
 			out = make([]store.Change, 0, min(size, len(idx)-i))
 		}
 		out = append(out, latestChange(e, c))
+		bytes += next
 		end = batchEnd(e.lsn, e.span)
 	}
 	return out, p.lsn
@@ -514,13 +527,14 @@ func latestChange(e *idxEntry, c *clock) store.Change {
 	}
 }
 
-func (p *partition) readAll(after uint64, size int, f *filter, c *clock) ([]store.Change, uint64, error) {
+func (p *partition) readAll(after uint64, size, maxBytes int, f *filter, c *clock) ([]store.Change, uint64, error) {
 	l := &p.feed.log
 	if floor := p.logFloor(); after < floor {
 		return nil, 0, errs.ErrFeedRetention.Withf("all-versions changes up to LSN %d are not retained (position %d)", floor, after)
 	}
 	var out []store.Change
 	var end uint64
+	bytes := 0
 	for i := l.search(after); i < l.n; i++ {
 		r := l.at(i)
 		if pageFull(len(out), size, r.lsn, end) {
@@ -529,6 +543,11 @@ func (p *partition) readAll(after uint64, size int, f *filter, c *clock) ([]stor
 		if !f.match(r.key) {
 			continue
 		}
+		next := len(r.key) + len(r.value) + len(r.prev)
+		if overBytes(len(out), bytes, next, maxBytes) {
+			return out, r.lsn - 1, nil
+		}
+		bytes += next
 		ch := store.Change{
 			Op: r.op, LSN: r.lsn, CommitTime: c.time(r.at), Key: keyBytes(r.key), Kind: r.kind, Value: r.value,
 			HasPrevious: r.hasPrev, PreviousKind: r.prevKind, Previous: r.prev, PreviousLSN: r.prevLSN, TTLExpired: r.ttl,

@@ -396,3 +396,52 @@ func testTilingV1(t *testing.T, e *env) {
 		t.Fatalf("30 V1 partition keys used %d of 3 partitions: the V1 tiling does not spread them", len(used))
 	}
 }
+
+// testFeedPageBytes: a page ends before the change that would take it over
+// MaxBytes, even inside a batch, and always holds one change, so a reader
+// of huge values makes progress.
+func testFeedPageBytes(t *testing.T, e *env) {
+	name := uniqueName("bytes")
+	if _, err := e.s.CreateCache(e.ctx, name, store.CacheConfig{Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.s.DeleteCache(e.ctx, name) })
+	// An all-versions reader starts from now, before the writes.
+	now, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: 0, Mode: store.FeedAllVersions, Start: store.FeedFromNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []store.Item
+	for i := range 6 {
+		items = append(items, store.Item{Key: fmt.Appendf(nil, "big-%d", i), Value: make([]byte, 1<<20)})
+	}
+	if err := e.s.SetBatch(e.ctx, name, items); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []store.FeedMode{store.FeedLatestVersion, store.FeedAllVersions} {
+		after := uint64(0)
+		if mode == store.FeedAllVersions {
+			after = now.LastLSN
+		}
+		var sizes []int
+		for range 20 {
+			page, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: 0, Mode: mode, AfterLSN: after, MaxBytes: 2<<20 + 1<<10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.NotModified {
+				break
+			}
+			sizes = append(sizes, len(page.Changes))
+			after = page.LastLSN
+		}
+		if !slices.Equal(sizes, []int{2, 2, 2}) {
+			t.Fatalf("%v pages of six 1 MiB changes under 2 MiB: %v changes each, want 2, 2, 2", mode, sizes)
+		}
+		// One change over the bound still makes a page of one.
+		page, err := e.s.ReadFeed(e.ctx, name, store.FeedRead{Partition: 0, Mode: mode, AfterLSN: now.LastLSN, MaxBytes: 1000})
+		if err != nil || len(page.Changes) != 1 {
+			t.Fatalf("a page under a bound smaller than one change: %d changes, %v", len(page.Changes), err)
+		}
+	}
+}

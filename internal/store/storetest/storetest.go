@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CacheConfig", testCacheConfig},
 		{"CosmosKeys", testCosmosKeys},
 		{"TilingV1", testTilingV1},
+		{"FeedPageBytes", testFeedPageBytes},
 		{"Records", testRecords},
 		{"SizeLimit", testSizeLimit},
 		{"InvalidTTL", testInvalidTTL},
