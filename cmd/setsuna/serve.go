@@ -93,18 +93,20 @@ func runServe(args []string) int {
 // serve runs the server until SIGINT/SIGTERM, or until stop is closed (tests).
 func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
-	}
+	// The flag package would print the error and the whole usage; a bad
+	// value gets one line instead, -h the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	o := serveFlags(fs)
 	cfg := o.cfg
 	if err := loadServeConfig(fs, args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, serveUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return 0
 		}
-		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
+		fmt.Fprintf(stderr, "setsuna serve: %v (setsuna serve -h lists the flags)\n", err)
 		return 2
 	}
 	logger, err := newLogger(stderr, o.logLevel, o.logFormat)

@@ -156,3 +156,18 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
+
+func TestServeBadFlagIsOneLine(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := serve([]string{"--max-connections", "abc"}, &stderr, nil); code != 2 {
+		t.Fatalf("exit code %d, want 2", code)
+	}
+	out := stderr.String()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "-max-connections") || strings.Contains(out, "Usage:") {
+		t.Fatalf("want one line naming the flag, got:\n%s", out)
+	}
+	stderr.Reset()
+	if code := serve([]string{"-h"}, &stderr, nil); code != 0 || !strings.Contains(stderr.String(), "-max-connections") {
+		t.Fatalf("-h: code %d, output:\n%s", code, stderr.String())
+	}
+}
