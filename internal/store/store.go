@@ -32,6 +32,9 @@
 //     a grace period later, only to reclaim memory if the sweep falls
 //     behind): an expiry appears in the feed within that bounded delay, and
 //     one reclaimed natively (sweep far behind) does not appear.
+//   - Clocks: expiry instants are absolute (ExpiresAt). Nodes sharing an
+//     engine must keep their clocks synchronised (NTP); a node whose clock
+//     runs ahead sees items expire early by the skew.
 //   - Eviction (memory bound): the memory engine evicts sampled-LRU items and
 //     records each as a delete (TTLExpired false). Redis's own maxmemory
 //     eviction is invisible to Setsuna; run Redis with maxmemory-policy
