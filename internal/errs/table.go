@@ -53,6 +53,17 @@ var (
 	ErrPayloadTooLarge      = define(CodeResourceExhausted, "topic_payload_too_large", "topic message element size limit exceeded")
 	ErrTooManySubscriptions = define(CodeResourceExhausted, "topic_subscriptions_limit_exceeded", "topic subscribers limit exceeded")
 
+	// The publish API (internal/publish): statuses and limits of a publication.
+	// ErrNoSubscriber: nobody subscribes to the subject, so nothing was
+	// published (the NO_SUBSCRIBER status).
+	ErrNoSubscriber           = define(CodeFailedPrecondition, "no_subscriber", "no client is subscribed to the subject")
+	ErrInvalidSubject         = define(CodeInvalidArgument, "invalid_subject", "invalid subject")
+	ErrClosureTooLarge        = define(CodeInvalidArgument, "closure_too_large", "closure too large")
+	ErrInvalidIdempotencyKey  = define(CodeInvalidArgument, "invalid_idempotency_key", "invalid idempotency key")
+	ErrRetainedLimitExceeded  = define(CodeResourceExhausted, "retained_limit_exceeded", "retained subjects limit exceeded")
+	ErrStreamsLimitExceeded   = define(CodeResourceExhausted, "streams_limit_exceeded", "open streams limit exceeded")
+	ErrIdempotencyUnsupported = define(CodeUnimplemented, "idempotency_unsupported", "idempotency keys are not supported by this engine")
+
 	// Auth.
 	ErrUnauthenticated  = define(CodeUnauthenticated, "unauthenticated", "unauthenticated")
 	ErrPermissionDenied = define(CodePermissionDenied, "permission_denied", "permission denied")

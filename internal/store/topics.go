@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 )
 
@@ -94,4 +95,37 @@ func ValidTopicName(name string) bool {
 		}
 	}
 	return true
+}
+
+// Optional capabilities of a TopicLog. A log whose engine several nodes
+// share implements them so that presence and idempotency hold across the
+// cluster; the hub and the publish service use them when the log does.
+
+// MaxIdempotencyKeyLen bounds idempotency keys, in bytes.
+const MaxIdempotencyKeyLen = 128
+
+// TopicPresence counts the subscribers of a topic on every node of the
+// engine, for the publish API's "no subscriber" status.
+type TopicPresence interface {
+	// SetPresence records that node has n subscribers of t; n == 0 removes
+	// the entry. An entry that is not set again within ttl expires, so the
+	// counts of a node that died vanish by themselves.
+	SetPresence(ctx context.Context, node string, t TopicRef, n int, ttl time.Duration) error
+	// Presence returns the number of subscribers of t over every node
+	// whose entry has not expired.
+	Presence(ctx context.Context, t TopicRef) (int, error)
+}
+
+// TopicAppendOnce appends with an idempotency key, so that a publication
+// retried after a lost answer lands once.
+type TopicAppendOnce interface {
+	// AppendOnce is Append, unless key was used with t by an AppendOnce
+	// within window: then it appends nothing and returns that append's
+	// sequence number and page with dup set. The check and the append are
+	// one atomic step. An engine may forget a key before window ends when
+	// it holds more keys than its bound (the newest keys are kept).
+	AppendOnce(ctx context.Context, t TopicRef, m TopicValue, publisherID, key string, window time.Duration) (seq, page uint64, dup bool, err error)
+	// Appended reports whether key was used with t within its window, and
+	// with which sequence number and page.
+	Appended(ctx context.Context, t TopicRef, key string) (seq, page uint64, found bool, err error)
 }

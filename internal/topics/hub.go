@@ -86,6 +86,9 @@ type Hub struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// pres reports presence to engines that share it (presence.go).
+	pres presence
 }
 
 // hubCache is what the hub knows of one cache. Guarded by Hub.mu.
@@ -267,6 +270,7 @@ func (h *Hub) open(ctx context.Context, cache, topic string, from Position) (*Su
 	t.subs++
 	c.subs++
 	h.mu.Unlock()
+	h.reportPresence(ctx, ref)
 
 	s := &Subscription{h: h, t: t, maxLag: uint64(h.opts.MaxLag)}
 	st, err := h.log.Open(ctx, ref)

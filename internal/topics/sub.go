@@ -362,4 +362,5 @@ func (s *Subscription) Close() {
 	if s.release != nil {
 		s.release()
 	}
+	s.h.reportPresence(context.Background(), s.t.ref)
 }

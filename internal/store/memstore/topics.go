@@ -38,6 +38,9 @@ type TopicLogOptions struct {
 	// the least recently used other topics (their subscribers see a new
 	// page: a discontinuity, never a silent gap).
 	MaxTotalBytes int64
+	// MaxIdempotencyKeys bounds the keys AppendOnce remembers (see
+	// topic_extras.go).
+	MaxIdempotencyKeys int
 }
 
 func (o *TopicLogOptions) setDefaults() {
@@ -66,6 +69,9 @@ type TopicLog struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// extras: presence and idempotency keys (topic_extras.go).
+	extras topicExtras
 }
 
 var _ store.TopicLog = (*TopicLog)(nil)
