@@ -63,3 +63,14 @@ proto-feed:
 		--go-grpc_out=proto/feedpb --go-grpc_opt=paths=source_relative \
 		proto/feed/*.proto
 .PHONY: proto-feed
+
+# The native publish API (internal/pubsubrpc), same pinned generators.
+proto: proto-pubsub
+proto-pubsub:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH=$(TOOLS):$$PATH protoc -I proto/pubsub \
+		--go_out=proto/pubsubpb --go_opt=paths=source_relative \
+		--go-grpc_out=proto/pubsubpb --go-grpc_opt=paths=source_relative \
+		proto/pubsub/*.proto
+.PHONY: proto-pubsub

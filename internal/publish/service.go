@@ -30,6 +30,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -181,6 +182,9 @@ func (s *Service) Publish(ctx context.Context, m Message) Result {
 	}
 	if k := m.IdempotencyKey; k != "" && (len(k) > store.MaxIdempotencyKeyLen || !printable(k)) {
 		return s.fail(r, errs.ErrInvalidIdempotencyKey.Withf("it must be 1-%d printable ASCII bytes", store.MaxIdempotencyKeyLen))
+	}
+	if !m.Binary && !utf8.Valid(m.Content) {
+		return s.fail(r, errs.ErrInvalidArgument.Msgf("text content must be UTF-8 (send other bytes as binary)"))
 	}
 	if m.RetainFor < 0 || m.RetainFor > MaxRetainedTTL {
 		return s.fail(r, errs.ErrInvalidArgument.Msgf("the retention of a retained message must be between 0 (until replaced) and %v", MaxRetainedTTL))

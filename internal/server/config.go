@@ -80,6 +80,18 @@ type Config struct {
 	MaxStreamsPerConnection int
 	MaxStreams              int
 	MaxStreamsPerKey        int
+	// The publish API (setsuna.pubsub.v1 and /v1/publish, /v1/subscribe).
+	// EntitlementAllowToken turns on MigratoryData's "basic" entitlement:
+	// publishing needs this token (with auth off, other callers may only
+	// subscribe; with auth on, Setsuna tokens keep their permissions).
+	// PublishDedupWindow is how long idempotency keys are remembered (0: 2
+	// minutes); PublishMaxRetained bounds the subjects with a retained
+	// message (0: 4096); PublishMaxStreams bounds the open HTTP event
+	// streams (0: 1024).
+	EntitlementAllowToken string
+	PublishDedupWindow    time.Duration
+	PublishMaxRetained    int
+	PublishMaxStreams     int
 	// ShutdownTimeout bounds the graceful drain of in-flight calls on Stop.
 	ShutdownTimeout time.Duration
 	// Logger receives structured logs. Default: slog.Default().
@@ -195,6 +207,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FeedLogRecords < 0 || c.FeedLogBytes < 0 {
 		return errors.New("feed log bounds must not be negative")
+	}
+	if c.PublishDedupWindow < 0 || c.PublishMaxRetained < 0 || c.PublishMaxStreams < 0 {
+		return errors.New("publish limits must not be negative")
 	}
 	if c.MaxMemory < 0 {
 		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)

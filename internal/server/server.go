@@ -34,6 +34,9 @@ import (
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/grpcx"
 	"github.com/setsuna-io/setsuna/internal/momento"
+	"github.com/setsuna-io/setsuna/internal/publish"
+	"github.com/setsuna-io/setsuna/internal/pubsubhttp"
+	"github.com/setsuna-io/setsuna/internal/pubsubrpc"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
 	"github.com/setsuna-io/setsuna/internal/topics"
@@ -55,6 +58,7 @@ type Server struct {
 	hub      *topics.Hub
 	topics   *topics.Service
 	feed     *feed.Service
+	publish  *publish.Service
 
 	grpc   *grpc.Server
 	authn  *grpcx.Authenticator
@@ -130,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 	// Surfaces on the gRPC listener.
 	authn := grpcx.NewAuthenticator(s.auth, grpcx.StreamLimits{Max: cfg.MaxStreams, PerCaller: cfg.MaxStreamsPerKey}, append([]string{
 		"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List", "/grpc.health.v1.Health/Watch",
-	}, momento.PublicMethods...)...)
+	}, append(momento.PublicMethods, pubsubrpc.PublicMethods...)...)...)
 	s.authn = authn
 	recovery := grpcx.Recovery{Log: cfg.Logger}
 	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
@@ -161,6 +165,10 @@ func New(cfg Config) (*Server, error) {
 	)
 	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.TopicHeartbeat}).Register(s.grpc)
 	feedrpc.Register(s.grpc, s.feed, cfg.Logger)
+	// The publish API, on both listeners.
+	s.publish = publish.New(s.topics, s.store, publish.Options{DedupWindow: cfg.PublishDedupWindow, MaxRetained: cfg.PublishMaxRetained, Logger: cfg.Logger})
+	entitlement := auth.Entitlement{Auth: s.auth, AllowToken: cfg.EntitlementAllowToken}
+	pubsubrpc.Register(s.grpc, pubsubrpc.Options{Publish: s.publish, Entitlement: entitlement, Heartbeat: cfg.TopicHeartbeat, Servers: s.servers, Logger: cfg.Logger})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 
@@ -168,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 	s.httpMux = http.NewServeMux()
 	s.httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.httpMux.HandleFunc("GET /readyz", s.readyz)
+	pubsubhttp.Register(s.httpMux, pubsubhttp.Options{Publish: s.publish, Entitlement: entitlement, MaxStreams: cfg.PublishMaxStreams, Heartbeat: cfg.TopicHeartbeat, Servers: s.servers, Logger: cfg.Logger})
 	if cfg.HTTPEnabled() {
 		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.httpMux, cfg.Logger)})
 	}
@@ -200,6 +209,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) closeEngine() {
 	s.hub.Close()
 	s.feed.Close()
+	s.publish.Close()
 	if s.auth != nil {
 		s.auth.Close()
 	}
@@ -301,6 +311,17 @@ func (s *Server) Addr() string {
 	return s.lis.Addr().String()
 }
 
+// servers is what the publish API's server list says: this node's id and
+// gRPC address (the advertised endpoint when one is set) and its HTTP
+// address. A cluster will list every node here.
+func (s *Server) servers() (node string, grpcAddrs []string, httpAddr string) {
+	addr := s.cfg.Endpoint
+	if addr == s.cfg.Listen {
+		addr = s.Addr()
+	}
+	return s.hub.NodeID(), []string{addr}, s.HTTPAddr()
+}
+
 // GRPCServer is the server's gRPC server, for tests that list its methods.
 func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
 
@@ -319,6 +340,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.appsync != nil {
 		s.appsync.Close() // hijacked WebSockets are not seen by http.Server.Shutdown
 	}
+	s.publish.Close()
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
