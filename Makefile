@@ -19,8 +19,9 @@ vet:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-unit:
-	$(GO) test -race -count=1 ./...
+# SETSUNA_BIN: tests that run servers as processes use the built binary.
+unit: build
+	SETSUNA_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
 
 # Each suite drives the freshly built binary through an official SDK from npm.
 conformance: build
