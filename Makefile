@@ -30,7 +30,7 @@ conformance: build
 		( cd $$s && npm ci --no-audit --no-fund --loglevel=error && SETSUNA_BIN=$(CURDIR)/$(BIN) npm test ) || exit 1; \
 	done
 
-test: vet unit conformance
+test: vet unit conformance python
 
 proto:
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
@@ -75,3 +75,9 @@ proto-pubsub:
 		--go-grpc_out=proto/pubsubpb --go-grpc_opt=paths=source_relative \
 		proto/pubsub/*.proto
 .PHONY: proto-pubsub
+
+# The Python client (clients/python, standard library only) against server
+# processes, with the machine's python3 (>= 3.9).
+python: build
+	cd clients/python && SETSUNA_BIN=$(CURDIR)/$(BIN) python3 -W error::ResourceWarning -m unittest -v
+.PHONY: python
