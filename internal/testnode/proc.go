@@ -67,7 +67,7 @@ type Proc struct {
 // flags, waits until it listens, and kills it when the test ends.
 func StartProc(t testing.TB, flags ...string) *Proc {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "info"}, flags...)
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--cosmos-listen", "off", "--log-format", "json", "--log-level", "info"}, flags...)
 	cmd := exec.Command(Binary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

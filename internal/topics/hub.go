@@ -336,6 +336,7 @@ func (h *Hub) janitor() {
 				lastTouch = now
 			}
 			h.sweep(touch)
+			h.tickPresence(now)
 		}
 	}
 }

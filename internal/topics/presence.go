@@ -12,11 +12,11 @@ import (
 
 // Presence across nodes. When the log implements store.TopicPresence (an
 // engine that several nodes share), the hub reports its local subscriber
-// count of a topic whenever the topic gains its first or loses its last
-// local subscriber, and refreshes its counts every presenceRefresh; an
-// entry lives presenceTTL, so the counts of a node that died vanish within
-// that. Present asks the local count first and the engine only when there
-// is no local subscriber.
+// count of a topic whenever a local subscription of it opens or closes, and
+// renews its counts every presenceRefresh (from the janitor); an entry
+// lives presenceTTL, so the counts of a node that died vanish within that.
+// Present asks the local count first and the engine only when there is no
+// local subscriber.
 const (
 	presenceTTL     = 15 * time.Second
 	presenceRefresh = 5 * time.Second
@@ -29,6 +29,8 @@ type presence struct {
 	// mu serializes reports, so that the last report of a topic carries its
 	// latest count. Lock order: presence.mu, then Hub.mu.
 	mu sync.Mutex
+	// refreshed: the last renewal (the janitor's goroutine only).
+	refreshed time.Time
 }
 
 func (h *Hub) presenceLog() (store.TopicPresence, bool) {
@@ -42,9 +44,6 @@ func (h *Hub) NodeID() string {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
 		h.pres.node = hex.EncodeToString(b)
-		if _, ok := h.presenceLog(); ok {
-			go h.refreshPresence()
-		}
 	})
 	return h.pres.node
 }
@@ -74,30 +73,25 @@ func (h *Hub) reportPresence(ctx context.Context, ref store.TopicRef) {
 	_ = p.SetPresence(ctx, node, ref, h.localCount(ref), presenceTTL)
 }
 
-// refreshPresence renews the entries of every topic with local subscribers
-// until the hub closes.
-func (h *Hub) refreshPresence() {
-	tick := time.NewTicker(presenceRefresh)
-	defer tick.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case <-tick.C:
+// tickPresence renews, every presenceRefresh, the entries of every topic
+// with local subscribers. The janitor calls it each tick.
+func (h *Hub) tickPresence(now time.Time) {
+	if _, ok := h.presenceLog(); !ok || now.Sub(h.pres.refreshed) < presenceRefresh {
+		return
+	}
+	h.pres.refreshed = now
+	var refs []store.TopicRef
+	h.mu.Lock()
+	for _, c := range h.caches {
+		for _, t := range c.topics {
+			refs = append(refs, t.ref)
 		}
-		var refs []store.TopicRef
-		h.mu.Lock()
-		for _, c := range h.caches {
-			for _, t := range c.topics {
-				refs = append(refs, t.ref)
-			}
-		}
-		h.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), presenceRefresh)
-		for _, ref := range refs {
-			h.reportPresence(ctx, ref)
-		}
-		cancel()
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), presenceRefresh)
+	defer cancel()
+	for _, ref := range refs {
+		h.reportPresence(ctx, ref)
 	}
 }
 

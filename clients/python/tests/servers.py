@@ -15,7 +15,7 @@ class Server:
     def __init__(self, *flags):
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-             "--log-format", "json", *flags],
+             "--cosmos-listen", "off", "--log-format", "json", *flags],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.grpc = self.http = None
         for raw in self.proc.stderr:
