@@ -31,15 +31,24 @@ type StreamLimits struct {
 // costs more than a refused stream. The caller goes into the call's context
 // for the interceptors. Install it with grpc.InTapHandle.
 func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Context, error) {
-	var p *auth.Principal
-	if !x.public[info.FullMethodName] && x.auth != nil {
+	var p, counted *auth.Principal
+	if x.auth != nil {
 		var token string
 		if v := info.Header.Get("authorization"); len(v) > 0 {
 			token = v[0]
 		}
-		var err error
-		if p, err = x.auth.Verify(token); err != nil {
-			return nil, authStatus(err)
+		pp, err := x.auth.Verify(token)
+		switch {
+		case !x.public[info.FullMethodName]:
+			if err != nil {
+				return nil, authStatus(err)
+			}
+			p, counted = pp, pp
+		case err == nil:
+			// A public method answers its caller itself (the publish API's
+			// DENIED), but a Setsuna key it carries still counts against
+			// that key's budget.
+			counted = pp
 		}
 	}
 	// Slots are released when the call's context ends, which grpc does for
@@ -49,8 +58,8 @@ func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 		return nil, status.Errorf(codes.ResourceExhausted, "too many concurrent operations: the server has %d calls in flight, its limit; retry later", x.limits.Max)
 	}
 	release := func() { x.streams.Add(-1) }
-	if p != nil && x.limits.PerCaller > 0 {
-		r, err := x.perCaller.acquire(p.ID, x.limits.PerCaller)
+	if counted != nil && x.limits.PerCaller > 0 {
+		r, err := x.perCaller.acquire(counted.ID, x.limits.PerCaller)
 		if err != nil {
 			release()
 			return nil, authStatus(err)

@@ -58,10 +58,16 @@ func newFlooder(t *testing.T, addr string) *flooder {
 // open starts n half-sent Set calls, authorized by token when not empty.
 func (f *flooder) open(n int, token string) {
 	f.t.Helper()
+	f.openPath(n, token, "/cache_client.Scs/Set")
+}
+
+// openPath starts n half-sent calls of the method at path.
+func (f *flooder) openPath(n int, token, path string) {
+	f.t.Helper()
 	for range n {
 		f.hbuf.Reset()
 		for _, h := range [][2]string{
-			{":method", "POST"}, {":scheme", "http"}, {":path", "/cache_client.Scs/Set"}, {":authority", "setsuna"},
+			{":method", "POST"}, {":scheme", "http"}, {":path", path}, {":authority", "setsuna"},
 			{"content-type", "application/grpc"}, {"te", "trailers"}, {"cache", "c"}, {"authorization", token},
 		} {
 			if err := f.henc.WriteField(hpack.HeaderField{Name: h[0], Value: h[1]}); err != nil {
@@ -229,6 +235,14 @@ func TestCallsInFlightPerKey(t *testing.T) {
 		t.Fatalf("%d of 80 calls of one key refused, want the 30 over its 50", refused)
 	}
 	wellBehaved(t, s, other)
+
+	// The publish API's methods answer their callers themselves, yet a
+	// Setsuna key they carry still counts against that key.
+	f = newFlooder(t, s.Addr())
+	f.openPath(80, other, "/setsuna.pubsub.v1.PubSub/Publish")
+	if refused := f.sync(); refused != 30 {
+		t.Fatalf("%d of 80 publish calls of one key refused, want the 30 over its 50", refused)
+	}
 }
 
 // Connections past the per-address bound are closed at once.
