@@ -121,6 +121,10 @@ func (s *Service) retain(ctx context.Context, cache, topic string, m Message, p 
 	if err != nil {
 		return err
 	}
+	if !found {
+		s.countMu.Lock()
+		defer s.countMu.Unlock()
+	}
 	if err := s.recs.PutRecord(ctx, retainedNS, key, b); err != nil {
 		return err
 	}
@@ -151,6 +155,8 @@ func (s *Service) sweeper() {
 func (s *Service) sweep() {
 	ctx, cancel := context.WithTimeout(context.Background(), sweepEvery/2)
 	defer cancel()
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
 	recs, err := s.recs.ListRecords(ctx, retainedNS)
 	if err != nil {
 		return

@@ -92,8 +92,12 @@ type Service struct {
 
 	// retained: per-subject locks order the snapshot updates of this node;
 	// count is the number of retained subjects as this node last saw it.
-	locks [64]sync.Mutex
-	count atomic.Int64
+	// countMu orders adding a new subject against the sweep's recount, so
+	// that a recount cannot overwrite an add it did not see. Lock order:
+	// locks[i], then countMu.
+	locks   [64]sync.Mutex
+	countMu sync.Mutex
+	count   atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
