@@ -138,13 +138,24 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		return 1
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	select {
-	case sig := <-sigs:
-		logger.Info("shutting down", "signal", sig.String())
-	case <-stop:
-		logger.Info("shutting down")
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if err := srv.Reload(); err != nil {
+					logger.Error("reload", "err", err)
+				}
+				continue
+			}
+			logger.Info("shutting down", "signal", sig.String())
+			break wait
+		case <-stop:
+			logger.Info("shutting down")
+			break wait
+		}
 	}
 	if o.memProfile != "" {
 		if err := writeHeapProfile(o.memProfile); err != nil {

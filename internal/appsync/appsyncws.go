@@ -137,12 +137,13 @@ func (c *conn) start(m *message) {
 			return
 		}
 	}
-	ls, errs := c.subscribe(req, who)
+	a := c.h.api.Load()
+	ls, errs := c.subscribe(a, req, who)
 	if errs != nil {
 		c.sendError(id, gqlEntries(errs)...)
 		return
 	}
-	if t, msg := c.addSub(*id, ls); t != "" {
+	if t, msg := c.addSub(*id, a.exec, ls); t != "" {
 		c.sendError(id, errorEntry{ErrorType: t, Message: msg})
 		return
 	}
@@ -150,10 +151,10 @@ func (c *conn) start(m *message) {
 }
 
 // subscribe prepares and registers a subscription operation.
-func (c *conn) subscribe(req startRequest, who *graphql.Identity) (*graphql.Subscription, graphql.Errors) {
-	op, errs := c.h.exec.Prepare(graphql.Request{Query: req.Query, Variables: req.Variables, OperationName: req.OperationName})
+func (c *conn) subscribe(a *api, req startRequest, who *graphql.Identity) (*graphql.Subscription, graphql.Errors) {
+	op, errs := a.exec.Prepare(graphql.Request{Query: req.Query, Variables: req.Variables, OperationName: req.OperationName})
 	if errs != nil {
 		return nil, errs
 	}
-	return c.h.exec.Subscribe(c.ctx, op, who, c.h.hooks)
+	return a.exec.Subscribe(c.ctx, op, who, a.hooks)
 }

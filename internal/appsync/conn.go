@@ -316,8 +316,8 @@ func (c *conn) invalidate(ls *liveSub) {
 
 // addSub registers a subscription unless the id is taken or the connection is
 // at its limit; it returns an AppSync error type and message on refusal.
-func (c *conn) addSub(id string, s *graphql.Subscription) (string, string) {
-	ls := &liveSub{id: id, conn: c, sub: s}
+func (c *conn) addSub(id string, exec *graphql.Executor, s *graphql.Subscription) (string, string) {
+	ls := &liveSub{id: id, conn: c, sub: s, exec: exec}
 	c.mu.Lock()
 	if _, dup := c.subs[id]; dup {
 		c.mu.Unlock()

@@ -43,12 +43,20 @@ type dispatcher struct {
 }
 
 type fieldSubs struct {
-	groups map[string]*group
+	groups map[groupID]*group
 	cancel func()
+}
+
+// groupID tells groups apart by schema version too: the same document may
+// project differently on a reloaded schema.
+type groupID struct {
+	exec *graphql.Executor
+	key  string
 }
 
 type group struct {
 	sub     *graphql.Subscription // the first member's; all members are equivalent
+	exec    *graphql.Executor     // that prepared sub
 	members map[*liveSub]struct{}
 }
 
@@ -57,7 +65,10 @@ type liveSub struct {
 	id   string
 	conn *conn
 	sub  *graphql.Subscription
+	exec *graphql.Executor
 }
+
+func (ls *liveSub) group() groupID { return groupID{ls.exec, ls.sub.Group} }
 
 func (d *dispatcher) topic(field string) string { return d.h.topicPrefix + field }
 
@@ -67,7 +78,7 @@ func (d *dispatcher) add(ls *liveSub) error {
 	d.mu.Lock()
 	fs := d.fields[field]
 	if fs == nil {
-		fs = &fieldSubs{groups: map[string]*group{}}
+		fs = &fieldSubs{groups: map[groupID]*group{}}
 		d.fields[field] = fs
 		cancel, err := d.h.fanout.Subscribe(d.topic(field), func(b []byte) { d.deliver(fs, field, b) })
 		if err != nil {
@@ -77,10 +88,10 @@ func (d *dispatcher) add(ls *liveSub) error {
 		}
 		fs.cancel = cancel
 	}
-	g := fs.groups[ls.sub.Group]
+	g := fs.groups[ls.group()]
 	if g == nil {
-		g = &group{sub: ls.sub, members: map[*liveSub]struct{}{}}
-		fs.groups[ls.sub.Group] = g
+		g = &group{sub: ls.sub, exec: ls.exec, members: map[*liveSub]struct{}{}}
+		fs.groups[ls.group()] = g
 	}
 	g.members[ls] = struct{}{}
 	d.mu.Unlock()
@@ -92,10 +103,10 @@ func (d *dispatcher) remove(ls *liveSub) {
 	var cancel func()
 	d.mu.Lock()
 	if fs := d.fields[ls.sub.Field]; fs != nil {
-		if g := fs.groups[ls.sub.Group]; g != nil {
+		if g := fs.groups[ls.group()]; g != nil {
 			delete(g.members, ls)
 			if len(g.members) == 0 {
-				delete(fs.groups, ls.sub.Group)
+				delete(fs.groups, ls.group())
 			}
 		}
 		if len(fs.groups) == 0 {
@@ -134,7 +145,7 @@ func (d *dispatcher) deliver(from *fieldSubs, field string, b []byte) {
 			if !g.sub.Matches(ev.Payload) {
 				continue
 			}
-			data := d.h.exec.Project(g.sub, ev.Payload)
+			data := g.exec.Project(g.sub, ev.Payload)
 			if len(data) > d.h.maxPayload {
 				// AppSync drops an over-size event; an error frame would end
 				// the client's subscription, which AppSync does not do.
@@ -159,9 +170,9 @@ func (d *dispatcher) deliver(from *fieldSubs, field string, b []byte) {
 }
 
 // publish sends a mutation's events and invalidations to the fan-out.
-func (d *dispatcher) publish(ctx context.Context, resp *graphql.Response) {
+func (d *dispatcher) publish(ctx context.Context, schema *graphql.Schema, resp *graphql.Response) {
 	for _, p := range resp.Publications {
-		fields := d.h.exec.Schema.Triggered(p.Mutation)
+		fields := schema.Triggered(p.Mutation)
 		if len(fields) == 0 {
 			continue
 		}

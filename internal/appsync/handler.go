@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -58,8 +59,7 @@ type Config struct {
 
 // Handler serves the AppSync surface.
 type Handler struct {
-	exec        *graphql.Executor
-	hooks       map[string]graphql.SubscribeHook
+	api         atomic.Pointer[api]
 	auth        Authenticator
 	fanout      Fanout
 	topicPrefix string
@@ -87,7 +87,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("appsync: executor with a schema, auth and fanout are required")
 	}
 	h := &Handler{
-		exec: cfg.Executor, hooks: cfg.Hooks, auth: cfg.Auth, fanout: cfg.Fanout,
+		auth: cfg.Auth, fanout: cfg.Fanout,
 		topicPrefix: cfg.TopicPrefix, log: cfg.Logger,
 		maxSubs: cfg.MaxSubscriptions, maxPayload: cfg.MaxPayload, maxLifetime: cfg.MaxLifetime,
 		keepAlive: cfg.KeepAlive, connTimeout: cfg.ConnectionTimeout, sendQueue: cfg.SendQueue, sendQueueBytes: cfg.SendQueueBytes,
@@ -119,7 +119,27 @@ func New(cfg Config) (*Handler, error) {
 	defD(&h.connTimeout, DefaultConnectionTimeout)
 	defD(&h.initTimeout, DefaultInitTimeout)
 	h.disp = dispatcher{h: h, fields: map[string]*fieldSubs{}}
+	h.api.Store(&api{exec: cfg.Executor, hooks: cfg.Hooks})
 	return h, nil
+}
+
+// api is one version of the schema and its resolvers. A reload swaps it;
+// an operation runs on the version it was prepared with, and a
+// subscription keeps its version for its life.
+type api struct {
+	exec  *graphql.Executor
+	hooks map[string]graphql.SubscribeHook
+}
+
+// Reload serves exec and hooks to every operation from now on (a new
+// schema, on SIGHUP). Open subscriptions keep the schema they started on
+// and still get the events of their field's mutations.
+func (h *Handler) Reload(exec *graphql.Executor, hooks map[string]graphql.SubscribeHook) error {
+	if exec == nil || exec.Schema == nil {
+		return errors.New("appsync: reload needs an executor with a schema")
+	}
+	h.api.Store(&api{exec: exec, hooks: hooks})
+	return nil
 }
 
 // Close ends every WebSocket connection (for shutdown; http.Server.Shutdown
@@ -213,19 +233,20 @@ func (h *Handler) servePOST(w http.ResponseWriter, r *http.Request) {
 
 // execute runs a query or mutation and fans out what a mutation published.
 func (h *Handler) execute(ctx context.Context, req graphql.Request, who *graphql.Identity) *graphql.Response {
-	op, errs := h.exec.Prepare(req)
+	a := h.api.Load()
+	op, errs := a.exec.Prepare(req)
 	if errs != nil {
 		return &graphql.Response{Errors: errs}
 	}
-	return h.executeOp(ctx, op, who)
+	return h.executeOp(ctx, a, op, who)
 }
 
-func (h *Handler) executeOp(ctx context.Context, op *graphql.Operation, who *graphql.Identity) *graphql.Response {
-	resp := h.exec.Execute(ctx, op, who)
+func (h *Handler) executeOp(ctx context.Context, a *api, op *graphql.Operation, who *graphql.Identity) *graphql.Response {
+	resp := a.exec.Execute(ctx, op, who)
 	// Events go out before the response so that a client that awaits the
 	// mutation finds its own event already on the way; a client that hangs
 	// up meanwhile must not cancel what was committed.
-	h.disp.publish(context.WithoutCancel(ctx), resp)
+	h.disp.publish(context.WithoutCancel(ctx), a.exec.Schema, resp)
 	return resp
 }
 

@@ -132,14 +132,15 @@ func (c *conn) transportErrors(id string, errs graphql.Errors) {
 }
 
 func (c *conn) subscribeTransport(id string, p subscribePayload) {
-	op, errs := c.h.exec.Prepare(graphql.Request{Query: p.Query, Variables: p.Variables, OperationName: p.OperationName})
+	a := c.h.api.Load()
+	op, errs := a.exec.Prepare(graphql.Request{Query: p.Query, Variables: p.Variables, OperationName: p.OperationName})
 	if errs != nil {
 		c.transportErrors(id, errs)
 		return
 	}
 	if op.Kind() != "subscription" {
 		// Queries and mutations are allowed on this protocol.
-		resp := c.h.executeOp(c.ctx, op, c.who)
+		resp := c.h.executeOp(c.ctx, a, op, c.who)
 		frame := []byte(`{"type":"next","id":`)
 		idb, _ := json.Marshal(id)
 		frame = append(frame, idb...)
@@ -150,12 +151,12 @@ func (c *conn) subscribeTransport(id string, p subscribePayload) {
 		c.sendJSON(map[string]any{"type": "complete", "id": id})
 		return
 	}
-	s, errs := c.h.exec.Subscribe(c.ctx, op, c.who, c.h.hooks)
+	s, errs := a.exec.Subscribe(c.ctx, op, c.who, a.hooks)
 	if errs != nil {
 		c.transportErrors(id, errs)
 		return
 	}
-	if t, msg := c.addSub(id, s); t != "" {
+	if t, msg := c.addSub(id, a.exec, s); t != "" {
 		if t == "DuplicatedOperationError" {
 			c.close(closeSubscriberDup, "Subscriber for "+id+" already exists")
 			return

@@ -15,36 +15,9 @@ import (
 // appsyncSurface builds the AppSync surface from the schema and resolver
 // files, over the cache and feed services and the topics hub.
 func (s *Server) appsyncSurface() (*appsync.Handler, error) {
-	sdl, err := os.ReadFile(s.cfg.GraphQLSchema)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the graphql schema: %w", err)
-	}
-	schema, err := graphql.LoadSchema(s.cfg.GraphQLSchema, string(sdl))
+	exec, hooks, err := s.loadGraphQL()
 	if err != nil {
 		return nil, err
-	}
-	exec := &graphql.Executor{Schema: schema}
-	var hooks map[string]graphql.SubscribeHook
-	if s.cfg.GraphQLResolvers != "" {
-		b, err := os.ReadFile(s.cfg.GraphQLResolvers)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read the graphql resolvers: %w", err)
-		}
-		rc, err := graphql.ParseResolverConfig(b)
-		if err != nil {
-			return nil, err
-		}
-		store := bridge.NewStore(s.cache, s.feed)
-		hooks, err = rc.Apply(exec, func(_ string, ds graphql.DataSourceConfig) (graphql.Store, error) {
-			// A data source's cache exists from the start.
-			if err := bridge.EnsureCache(context.Background(), s.cache, ds.Cache); err != nil {
-				return nil, fmt.Errorf("graphql data source cache %q: %w", ds.Cache, err)
-			}
-			return store, nil
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
 	if err := bridge.EnsureCache(context.Background(), s.cache, bridge.FanoutCache); err != nil {
 		return nil, err
@@ -84,4 +57,58 @@ func (s *Server) wrapListener(name string, l net.Listener) net.Listener {
 		return appsync.SniffTLS(l, s.tls)
 	}
 	return l
+}
+
+// loadGraphQL reads --graphql-schema and --graphql-resolvers.
+func (s *Server) loadGraphQL() (*graphql.Executor, map[string]graphql.SubscribeHook, error) {
+	sdl, err := os.ReadFile(s.cfg.GraphQLSchema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the graphql schema: %w", err)
+	}
+	schema, err := graphql.LoadSchema(s.cfg.GraphQLSchema, string(sdl))
+	if err != nil {
+		return nil, nil, err
+	}
+	exec := &graphql.Executor{Schema: schema}
+	if s.cfg.GraphQLResolvers == "" {
+		return exec, nil, nil
+	}
+	b, err := os.ReadFile(s.cfg.GraphQLResolvers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the graphql resolvers: %w", err)
+	}
+	rc, err := graphql.ParseResolverConfig(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := bridge.NewStore(s.cache, s.feed)
+	hooks, err := rc.Apply(exec, func(_ string, ds graphql.DataSourceConfig) (graphql.Store, error) {
+		// A data source's cache exists from the start.
+		if err := bridge.EnsureCache(context.Background(), s.cache, ds.Cache); err != nil {
+			return nil, fmt.Errorf("graphql data source cache %q: %w", ds.Cache, err)
+		}
+		return store, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return exec, hooks, nil
+}
+
+// Reload re-reads what a running server can take anew without a restart
+// (the operator's SIGHUP): the GraphQL schema and resolvers. On an error
+// the server keeps serving what it had.
+func (s *Server) Reload() error {
+	if s.appsync == nil {
+		return nil
+	}
+	exec, hooks, err := s.loadGraphQL()
+	if err != nil {
+		return fmt.Errorf("cannot reload the graphql schema: %w", err)
+	}
+	if err := s.appsync.Reload(exec, hooks); err != nil {
+		return err
+	}
+	s.log.Info("graphql schema reloaded", "schema", s.cfg.GraphQLSchema, "resolvers", s.cfg.GraphQLResolvers)
+	return nil
 }

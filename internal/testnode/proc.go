@@ -57,10 +57,15 @@ func CleanupBinary() {
 
 // Proc is a node running as a process.
 type Proc struct {
-	Addr     string // gRPC
-	HTTPAddr string
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	Addr        string // gRPC
+	HTTPAddr    string
+	GraphQLAddr string // with --graphql-schema
+	cmd         *exec.Cmd
+	exited      chan struct{}
+
+	mu   sync.Mutex
+	logs []string // the "msg" of each log line so far
+	more chan struct{}
 }
 
 // StartProc starts `setsuna serve` on free loopback ports with extra
@@ -76,26 +81,35 @@ func StartProc(t testing.TB, flags ...string) *Proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{cmd: cmd, exited: make(chan struct{})}
+	p := &Proc{cmd: cmd, exited: make(chan struct{}), more: make(chan struct{})}
 	t.Cleanup(func() {
 		p.Signal(syscall.SIGCONT)
 		p.Signal(syscall.SIGKILL)
 		<-p.exited
 	})
-	listening := make(chan [2]string, 1)
+	listening := make(chan [3]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sent := false
 		for sc.Scan() {
 			var line struct {
-				Msg  string `json:"msg"`
-				GRPC string `json:"grpc"`
-				HTTP string `json:"http"`
+				Msg     string `json:"msg"`
+				GRPC    string `json:"grpc"`
+				HTTP    string `json:"http"`
+				GraphQL string `json:"graphql"`
 			}
-			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "setsuna listening" {
-				listening <- [2]string{line.GRPC, line.HTTP}
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			if !sent && line.Msg == "setsuna listening" {
+				listening <- [3]string{line.GRPC, line.HTTP, line.GraphQL}
 				sent = true
 			}
+			p.mu.Lock()
+			p.logs = append(p.logs, line.Msg)
+			close(p.more)
+			p.more = make(chan struct{})
+			p.mu.Unlock()
 		}
 		_, _ = io.Copy(io.Discard, stderr)
 		_ = cmd.Wait()
@@ -103,7 +117,7 @@ func StartProc(t testing.TB, flags ...string) *Proc {
 	}()
 	select {
 	case a := <-listening:
-		p.Addr, p.HTTPAddr = a[0], a[1]
+		p.Addr, p.HTTPAddr, p.GraphQLAddr = a[0], a[1], a[2]
 	case <-p.exited:
 		t.Fatalf("setsuna %v exited before listening", args)
 	case <-time.After(30 * time.Second):
@@ -126,3 +140,31 @@ func (p *Proc) Kill() {
 
 // Pid is the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// WaitLog waits for the n-th log line (from 1) whose message is msg, so
+// that a test can tell when the process has acted on a signal.
+func (p *Proc) WaitLog(t testing.TB, msg string, n int) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		p.mu.Lock()
+		seen := 0
+		for _, m := range p.logs {
+			if m == msg {
+				seen++
+			}
+		}
+		more := p.more
+		p.mu.Unlock()
+		if seen >= n {
+			return
+		}
+		select {
+		case <-more:
+		case <-p.exited:
+			t.Fatalf("setsuna exited before logging %q", msg)
+		case <-timeout:
+			t.Fatalf("setsuna did not log %q within 30s", msg)
+		}
+	}
+}
