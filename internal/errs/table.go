@@ -33,6 +33,13 @@ var (
 	// ErrTooManyRequests: a caller is over its share of a bound (calls in
 	// flight, subscriptions); others are unaffected.
 	ErrTooManyRequests = define(CodeResourceExhausted, "operations_limit_exceeded", "too many concurrent operations")
+	// ErrDiskFull: the persistent engine cannot append to its log for lack
+	// of space; writes are refused (nothing is done) until a retry of the
+	// log succeeds, reads go on.
+	ErrDiskFull = define(CodeResourceExhausted, "disk_full", "the server's disk is full: writes are refused until space is freed")
+	// ErrLogFailed: the persistent engine's log cannot be written for
+	// another reason (an I/O error); writes are refused meanwhile.
+	ErrLogFailed = define(CodeUnavailable, "log_write_failed", "the server cannot write its data log: writes are refused")
 
 	// Change feed.
 	// ErrFeedRetention: an all-versions read starts before the oldest change

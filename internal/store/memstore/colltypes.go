@@ -7,6 +7,7 @@ import "slices"
 type dict struct {
 	m     map[string][]byte
 	bytes int64
+	j     *deltaLog // persistence: records changes (persist_coll.go)
 }
 
 func (d *dict) mem() int64  { return d.bytes }
@@ -19,6 +20,7 @@ func (d *dict) put(field string, value []byte) {
 		d.bytes += int64(len(field)+len(value)) + dictEntryOverhead
 	}
 	d.m[field] = value
+	d.j.dictPut(d, field, value)
 }
 
 func (d *dict) del(field string) bool {
@@ -26,6 +28,7 @@ func (d *dict) del(field string) bool {
 	if ok {
 		d.bytes -= int64(len(field)+len(old)) + dictEntryOverhead
 		delete(d.m, field)
+		d.j.dictDel(d, field)
 	}
 	return ok
 }
@@ -34,6 +37,7 @@ func (d *dict) del(field string) bool {
 type set struct {
 	m     map[string]struct{}
 	bytes int64
+	j     *deltaLog // persistence: records changes (persist_coll.go)
 }
 
 func (s *set) mem() int64  { return s.bytes }
@@ -45,6 +49,7 @@ func (s *set) add(e string) bool {
 	}
 	s.m[e] = struct{}{}
 	s.bytes += int64(len(e)) + setEntryOverhead
+	s.j.setAdd(s, e)
 	return true
 }
 
@@ -54,6 +59,7 @@ func (s *set) del(e string) bool {
 	}
 	delete(s.m, e)
 	s.bytes -= int64(len(e)) + setEntryOverhead
+	s.j.setDel(s, e)
 	return true
 }
 
@@ -64,6 +70,7 @@ type list struct {
 	head  int // index in buf of element 0
 	n     int
 	bytes int64
+	j     *deltaLog // persistence: records changes (persist_coll.go)
 }
 
 func (l *list) mem() int64  { return l.bytes }
@@ -101,6 +108,7 @@ func (l *list) pushBack(v []byte) {
 	l.buf[(l.head+l.n)&(len(l.buf)-1)] = v
 	l.n++
 	l.bytes += elemBytes(v)
+	l.j.listPush(l, false, v)
 }
 
 func (l *list) pushFront(v []byte) {
@@ -109,6 +117,7 @@ func (l *list) pushFront(v []byte) {
 	l.buf[l.head] = v
 	l.n++
 	l.bytes += elemBytes(v)
+	l.j.listPush(l, true, v)
 }
 
 func (l *list) popFront() []byte {
@@ -117,6 +126,7 @@ func (l *list) popFront() []byte {
 	l.head = (l.head + 1) & (len(l.buf) - 1)
 	l.n--
 	l.bytes -= elemBytes(v)
+	l.j.listPop(l, true)
 	l.shrink()
 	return v
 }
@@ -127,6 +137,7 @@ func (l *list) popBack() []byte {
 	l.buf[i] = nil
 	l.n--
 	l.bytes -= elemBytes(v)
+	l.j.listPop(l, false)
 	l.shrink()
 	return v
 }
@@ -161,6 +172,7 @@ func (l *list) keep(keep func(i int, v []byte) bool) (changed bool) {
 	for _, v := range vals {
 		l.bytes += elemBytes(v)
 	}
+	l.j.listSet(l)
 	return true
 }
 

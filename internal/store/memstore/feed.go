@@ -234,6 +234,7 @@ func (s *Store) FeedNotify(_ context.Context, name string) (<-chan struct{}, err
 func (p *partition) startLog() {
 	p.feed.logOn = true
 	p.feed.log.reset(p.lsn, p.feed.cfg)
+	p.journalLogOn()
 }
 
 // logFloor is the highest LSN the all-versions log no longer retains.
@@ -261,6 +262,9 @@ func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttl
 	var span uint32
 	if f.batchEnd != 0 {
 		span = uint32(f.batchEnd-lsn) + 1
+	}
+	if p.jr != nil { // persistence (persist.go)
+		p.journal(lsn, now, op, it, ttlExpired, f.batchEnd)
 	}
 	f.wake()
 	if f.logOn {

@@ -52,6 +52,7 @@ type partition struct {
 	lsn   uint64  // last LSN handed out
 	dead  bool    // the cache was deleted
 	feed  feedState
+	jr    *partJournal // persistence (persist.go); nil when off
 	_     [64]byte
 }
 

@@ -7,6 +7,7 @@
 package memstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/epk"
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -77,9 +79,13 @@ type Store struct {
 	recMu sync.Mutex // guards recs
 	recs  records
 
-	stop      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
+	ps *persister // persistence (persist.go); nil when off
+
+	stop       chan struct{}
+	done       chan struct{}
+	closeOnce  sync.Once
+	sweepEvery time.Duration
+	sweeping   bool // startSweep ran
 }
 
 // catalog is an immutable snapshot of the caches, replaced on every change.
@@ -107,6 +113,13 @@ func init() { epochs.Store(uint64(time.Now().UnixNano())) }
 // New returns a running Store. It panics on an out-of-range Partitions,
 // which is a configuration bug.
 func New(opts Options) *Store {
+	s := newStore(opts)
+	s.startSweep()
+	return s
+}
+
+// newStore returns a Store whose background expiry is not started.
+func newStore(opts Options) *Store {
 	if opts.Partitions == 0 {
 		opts.Partitions = DefaultPartitions
 	}
@@ -133,19 +146,33 @@ func New(opts Options) *Store {
 	}
 	s.feedCfg.init(opts)
 	s.catalog.Store(&catalog{byName: map[string]*cache{}})
-	if opts.ExpirySweepInterval > 0 {
-		go s.sweepLoop(opts.ExpirySweepInterval)
-	} else {
-		close(s.done)
-	}
+	s.sweepEvery = opts.ExpirySweepInterval
 	return s
 }
 
-// Close stops the background expiry and waits for it. Data stays usable;
-// Close is idempotent.
+func (s *Store) startSweep() {
+	s.sweeping = true
+	if s.sweepEvery > 0 {
+		go s.sweepLoop(s.sweepEvery)
+	} else {
+		close(s.done)
+	}
+}
+
+// Close stops the background expiry and waits for it, then closes the log
+// (persistence: later writes fail). Data stays readable; Close is
+// idempotent.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.stop) })
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		if !s.sweeping {
+			close(s.done)
+		}
+	})
 	<-s.done
+	if s.ps != nil {
+		return s.ps.close()
+	}
 	return nil
 }
 
@@ -183,6 +210,9 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	if err != nil {
 		return store.CacheInfo{}, err
 	}
+	if err := s.logErr(); err != nil {
+		return store.CacheInfo{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.catalog.Load()
@@ -199,9 +229,10 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 		next.byName[n] = oc
 	}
 	next.byName[name] = c
+	b := s.journalCache(c) // persistence (persist.go)
 	s.catalog.Store(next)
 	s.log.Debug("memstore: cache created", "cache", name, "epoch", c.epoch, "partitions", len(c.parts))
-	return c.info(), nil
+	return c.info(), waitLogged(b)
 }
 
 // copyAttrs checks and copies a cache's attributes.
@@ -224,6 +255,9 @@ func copyAttrs(in map[string]string) (map[string]string, error) {
 // DeleteCache removes the cache; operations that raced with it and still
 // hold the old cache see ErrCacheNotFound once they lock a partition.
 func (s *Store) DeleteCache(_ context.Context, name string) error {
+	if err := s.logErr(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	old := s.catalog.Load()
 	c := old.byName[name]
@@ -254,7 +288,7 @@ func (s *Store) DeleteCache(_ context.Context, name string) error {
 		s.used.Add(-freed)
 	}
 	s.log.Debug("memstore: cache deleted", "cache", name, "epoch", c.epoch)
-	return nil
+	return waitLogged(s.journalDrop(c))
 }
 
 // FlushCache drops every item, partition by partition. LSN counters keep
@@ -264,18 +298,26 @@ func (s *Store) FlushCache(_ context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.logErr(); err != nil {
+		return err
+	}
+	var b *wal.Batch
 	for i := range c.parts {
 		p := &c.parts[i]
 		p.mu.Lock()
 		dead := p.dead
 		freed := p.clear()
+		if !dead {
+			p.journalFlush()
+		}
+		b = cmp.Or(p.takeBatch(), b)
 		p.mu.Unlock()
 		s.used.Add(-freed)
 		if dead {
 			return errNoCache(name)
 		}
 	}
-	return nil
+	return waitLogged(b)
 }
 
 // CacheInfo describes one cache, or wraps ErrCacheNotFound.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 )
 
 var errEmptyKey = errs.ErrInvalidArgument.Msgf("empty key")
@@ -52,6 +53,9 @@ func (s *Store) write(name string, key []byte, need int64, fn func(p *partition,
 	if err != nil {
 		return err
 	}
+	if err := s.logErr(); err != nil {
+		return err
+	}
 	reserved, err := s.reserve(need)
 	if err != nil {
 		return err
@@ -64,9 +68,13 @@ func (s *Store) write(name string, key []byte, need int64, fn func(p *partition,
 	} else {
 		delta, err = fn(p, s.clock.nanos())
 	}
+	b := p.takeBatch() // persistence: the log batch of this change (persist.go)
 	p.mu.Unlock()
 	if delta != reserved {
 		s.used.Add(delta - reserved)
+	}
+	if b != nil {
+		err = cmp.Or(err, waitLogged(b))
 	}
 	return err
 }
@@ -178,6 +186,9 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 	if err != nil || len(items) == 0 {
 		return err
 	}
+	if err := s.logErr(); err != nil {
+		return err
+	}
 	reserved, err := s.reserve(total)
 	if err != nil {
 		return err
@@ -220,8 +231,10 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 			j = k
 		}
 	}
+	var b *wal.Batch // persistence: the log batch of the last change
 	for j, r := range refs {
 		if j == 0 || r.part != refs[j-1].part {
+			b = cmp.Or(c.parts[r.part].takeBatch(), b)
 			c.parts[r.part].mu.Unlock()
 		}
 	}
@@ -229,7 +242,7 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 	if dead {
 		return errNoCache(name)
 	}
-	return nil
+	return waitLogged(b)
 }
 
 // Delete removes an item of any kind; a missing key is not an error.

@@ -30,8 +30,18 @@ func (s *Store) PutRecord(_ context.Context, ns, key string, value []byte) error
 	if len(value) > store.MaxRecordSize {
 		return errs.ErrItemTooLarge.Withf("record of %d bytes exceeds %d", len(value), store.MaxRecordSize)
 	}
+	if err := s.logErr(); err != nil {
+		return err
+	}
 	s.recMu.Lock()
-	defer s.recMu.Unlock()
+	s.putRecord(ns, key, slices.Clone(value))
+	b := s.journalRecord(ns, key, value, false) // persistence (persist.go)
+	s.recMu.Unlock()
+	return waitLogged(b)
+}
+
+// putRecord stores value (kept as is) under recMu.
+func (s *Store) putRecord(ns, key string, value []byte) {
 	if s.recs.byNS == nil {
 		s.recs.byNS = map[string]map[string][]byte{}
 	}
@@ -40,8 +50,7 @@ func (s *Store) PutRecord(_ context.Context, ns, key string, value []byte) error
 		m = map[string][]byte{}
 		s.recs.byNS[ns] = m
 	}
-	m[key] = slices.Clone(value)
-	return nil
+	m[key] = value
 }
 
 // GetRecord implements store.Records.
@@ -60,11 +69,17 @@ func (s *Store) DeleteRecord(_ context.Context, ns, key string) error {
 	if err := checkRecordName(ns, key); err != nil {
 		return err
 	}
+	if err := s.logErr(); err != nil {
+		return err
+	}
 	s.recMu.Lock()
-	defer s.recMu.Unlock()
-	delete(s.recs.byNS[ns], key)
-	return nil
+	s.deleteRecord(ns, key)
+	b := s.journalRecord(ns, key, nil, true)
+	s.recMu.Unlock()
+	return waitLogged(b)
 }
+
+func (s *Store) deleteRecord(ns, key string) { delete(s.recs.byNS[ns], key) }
 
 // ListRecords implements store.Records.
 func (s *Store) ListRecords(_ context.Context, ns string) ([]store.Record, error) {

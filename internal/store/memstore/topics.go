@@ -8,6 +8,7 @@ import (
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 )
 
 // Defaults of TopicLogOptions.
@@ -72,6 +73,8 @@ type TopicLog struct {
 
 	// extras: presence and idempotency keys (topic_extras.go).
 	extras topicExtras
+
+	ps *persister // persistence (persist_topics.go); nil when off
 }
 
 var _ store.TopicLog = (*TopicLog)(nil)
@@ -97,6 +100,9 @@ func (l *TopicLog) Options() TopicLogOptions { return l.opts }
 
 // Append implements store.TopicLog.
 func (l *TopicLog) Append(_ context.Context, ref store.TopicRef, v store.TopicValue, publisherID string) (uint64, uint64, error) {
+	if err := l.logErr(); err != nil {
+		return 0, 0, err
+	}
 	for {
 		t, err := l.topic(ref, true)
 		if err != nil {
@@ -104,11 +110,11 @@ func (l *TopicLog) Append(_ context.Context, ref store.TopicRef, v store.TopicVa
 		}
 		// A topic dropped between lookup and append is no longer in the
 		// map: the next lookup finds its successor or the error.
-		if seq, page, ok := t.append(v, publisherID, &l.opts, &l.bytes); ok {
+		if seq, page, ok, b := t.append(v, publisherID, &l.opts, &l.bytes); ok {
 			if l.opts.MaxTotalBytes > 0 && l.bytes.Load() > l.opts.MaxTotalBytes {
 				l.shed(t)
 			}
-			return seq, page, nil
+			return seq, page, waitLogged(b)
 		}
 	}
 }
@@ -150,6 +156,7 @@ func (l *TopicLog) DropCache(_ context.Context, cache string, epoch uint64) erro
 	c := l.caches[cache]
 	if c == nil || c.epoch <= epoch {
 		l.caches[cache] = &cacheTopics{epoch: epoch, dead: true}
+		l.journalDropCache(cache, epoch)
 	}
 	l.mu.Unlock()
 	if c != nil && c.epoch <= epoch {
@@ -192,16 +199,17 @@ func (l *TopicLog) shed(keep *topic) {
 		l.mu.Lock()
 		var lru *topic
 		var lruCache *cacheTopics
-		var lruName string
-		for _, c := range l.caches {
+		var lruName, lruCacheName string
+		for cn, c := range l.caches {
 			for name, t := range c.topics {
 				if t != keep && (lru == nil || t.lastUsed.Load() < lru.lastUsed.Load()) {
-					lru, lruCache, lruName = t, c, name
+					lru, lruCache, lruName, lruCacheName = t, c, name, cn
 				}
 			}
 		}
 		if lru != nil {
 			delete(lruCache.topics, lruName)
+			l.journalTopicDrop(lruCacheName, lruCache.epoch, lruName, lru)
 		}
 		l.mu.Unlock()
 		if lru == nil {
@@ -266,6 +274,7 @@ func (l *TopicLog) topic(ref store.TopicRef, create bool) (*topic, error) {
 		t = newTopic(l.opts.MaxMessages)
 		t.total = &l.bytes
 		c.topics[ref.Name] = t
+		l.journalTopic(ref, t)
 	}
 	t.lastUsed.Store(time.Now().UnixNano())
 	l.mu.Unlock()
@@ -298,6 +307,7 @@ func (l *TopicLog) reap(before int64) {
 			if t.lastUsed.Load() < before {
 				delete(c.topics, tn)
 				dropped = append(dropped, t)
+				l.journalTopicDrop(name, c.epoch, tn, t)
 			}
 		}
 		if len(c.topics) == 0 && !c.dead {
@@ -344,6 +354,10 @@ type topic struct {
 
 	mu    sync.Mutex
 	bytes int
+	// next is the last sequence number given out. head, what readers see,
+	// equals it except while a message waits to be logged.
+	next uint64
+	jr   *topicJournal // persistence (persist_topics.go); nil when off
 
 	ring     atomic.Pointer[ring]
 	head     atomic.Uint64
@@ -370,16 +384,18 @@ func messageSize(m *store.TopicMessage) int {
 	return len(m.Value.Data) + len(m.PublisherID) + topicMessageOverhead
 }
 
-// append adds a message; ok is false when the topic was dropped.
-func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOptions, total *atomic.Int64) (seq, page uint64, ok bool) {
+// append adds a message; ok is false when the topic was dropped. With
+// persistence, readers see the message once it is logged: b is not nil
+// and append returns after waiting for it.
+func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOptions, total *atomic.Int64) (seq, page uint64, ok bool, b *wal.Batch) {
 	m := &store.TopicMessage{Page: t.page, Value: store.TopicValue{Data: append([]byte(nil), v.Data...), Binary: v.Binary}, PublisherID: publisherID}
 	size := messageSize(m)
 	t.mu.Lock()
 	if t.dropped.Load() {
 		t.mu.Unlock()
-		return 0, 0, false
+		return 0, 0, false, nil
 	}
-	head, tail := t.head.Load(), t.tail.Load()
+	head, tail := t.next, t.tail.Load()
 	seq = head + 1
 	m.Seq = seq
 	r := t.ring.Load()
@@ -401,12 +417,19 @@ func (t *topic) append(v store.TopicValue, publisherID string, opts *TopicLogOpt
 	t.bytes += size
 	total.Add(int64(size))
 	t.tail.Store(tail)
+	t.next = seq
+	if b = t.journal(m); b != nil {
+		t.mu.Unlock()
+		b.Wait()
+		t.publish(seq)
+		return seq, t.page, true, b
+	}
 	t.head.Store(seq)
 	ch := make(chan struct{})
 	old := t.notify.Swap(&ch)
 	t.mu.Unlock()
 	close(*old)
-	return seq, t.page, true
+	return seq, t.page, true, nil
 }
 
 // grow doubles the ring; readers that loaded head after the new ring was

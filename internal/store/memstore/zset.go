@@ -16,6 +16,7 @@ type zset struct {
 	n     int
 	nodes map[string]*znode
 	bytes int64
+	j     *deltaLog // persistence: records changes (persist_coll.go)
 }
 
 const (
@@ -67,6 +68,7 @@ func (z *zset) put(val string, score float64) bool {
 		z.bytes += int64(len(val)) + zsetEntryOverhead
 	}
 	z.nodes[val] = z.insert(val, score)
+	z.j.zput(z, val, score)
 	return true
 }
 
@@ -79,6 +81,7 @@ func (z *zset) del(val string) bool {
 	z.unlink(x)
 	delete(z.nodes, val)
 	z.bytes -= int64(len(val)) + zsetEntryOverhead
+	z.j.zdel(z, val)
 	return true
 }
 
