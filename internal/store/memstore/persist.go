@@ -74,7 +74,7 @@ const (
 	defaultSnapshotAfter = 64 << 20
 	// lsnGap is what every partition's LSN counter and every topic's
 	// sequence skip after a crash.
-	lsnGap = 1 << 32
+	lsnGap   = 1 << 32
 	lockFile = "LOCK"
 )
 
@@ -88,12 +88,12 @@ type persister struct {
 	tl   *TopicLog
 	lock *os.File
 
-	snapMu       sync.Mutex // one snapshot at a time
-	snapWritten  int64      // log.Written() when the last snapshot began
-	snapSize     int64
-	closed       atomic.Bool
-	stop         chan struct{}
-	done         chan struct{}
+	snapMu      sync.Mutex // one snapshot at a time
+	snapWritten int64      // log.Written() when the last snapshot began
+	snapSize    int64
+	closed      atomic.Bool
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 // partJournal is the log state of one partition; guarded by its lock.

@@ -58,14 +58,18 @@ const (
 func putUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 func putVarint(b []byte, v int64) []byte   { return binary.AppendVarint(b, v) }
 func putBytes(b, v []byte) []byte          { return append(binary.AppendUvarint(b, uint64(len(v))), v...) }
-func putString(b []byte, v string) []byte  { return append(binary.AppendUvarint(b, uint64(len(v))), v...) }
+func putString(b []byte, v string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+}
 func putBool(b []byte, v bool) []byte {
 	if v {
 		return append(b, 1)
 	}
 	return append(b, 0)
 }
-func putFloat(b []byte, f float64) []byte { return binary.LittleEndian.AppendUint64(b, math.Float64bits(f)) }
+func putFloat(b []byte, f float64) []byte {
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+}
 
 var errDecode = errors.New("record truncated or malformed")
 

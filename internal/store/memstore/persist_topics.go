@@ -18,10 +18,10 @@ import (
 
 // topicJournal is the log state of one topic; guarded by topic.mu.
 type topicJournal struct {
-	ps                *persister
-	cache, name       string
-	epoch             uint64
-	buf               []byte
+	ps          *persister
+	cache, name string
+	epoch       uint64
+	buf         []byte
 }
 
 func (l *TopicLog) logErr() error {
