@@ -16,6 +16,7 @@ Usage:
   setsuna feed <command> [args]    read a cache's change feed (see: setsuna feed -h)
   setsuna dict|list|set|zset <command> [args]   collections (see: setsuna dict -h)
   setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
+  setsuna data verify DIR          check a data directory offline (see: setsuna data -h)
   setsuna version                  print the version
 `
 
@@ -44,6 +45,8 @@ func run(args []string) int {
 		return runFeed(args[1:])
 	case "bench":
 		return runBench(args[1:])
+	case "data":
+		return runData(args[1:])
 	case "dict", "list", "set", "zset":
 		return runCollection(args[0], args[1:])
 	case "version", "--version":

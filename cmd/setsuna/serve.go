@@ -29,6 +29,7 @@ type serveOptions struct {
 	logLevel  string
 	logFormat string
 	gcPercent int
+	persist   *bool // --persist
 	// Profiles of the whole run, for bench/ (see bench/README.md).
 	cpuProfile, memProfile string
 }
@@ -49,7 +50,12 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
-	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys and the revocation list (created if missing)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys, the revocation list and (unless --persist=false) the data: caches, items, feeds, topics survive a restart (created if missing)")
+	persist := fs.Bool("persist", true, "with --data-dir, keep the data there (false: only the keys; the data is lost on restart)")
+	o.persist = persist
+	fs.StringVar(&cfg.Fsync, "fsync", "everysec", "when the data log is fsynced: always (no acknowledged write is lost, even on power loss), everysec (a crash of the process loses nothing acknowledged; power loss about the last second), no (the OS decides)")
+	fs.BoolVar(&cfg.Repair, "repair", false, "start despite damage in the middle of the data log or a damaged snapshot: keep what can be read; every cache gets a new epoch and every topic a new page")
+	fs.Var((*sizeFlag)(&cfg.SnapshotAfter), "snapshot-after", "log growth after which a background snapshot compacts the data log, e.g. 64MiB (0: 64MiB)")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "endpoint advertised in minted API keys (default: the listen address)")
 	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
 	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
@@ -113,6 +119,7 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprintf(stderr, "setsuna serve: %v (setsuna serve -h lists the flags)\n", err)
 		return 2
 	}
+	cfg.NoPersist = !*o.persist
 	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 )
 
 // Config is everything a Server needs. The zero value of each field means its
@@ -45,8 +48,20 @@ type Config struct {
 	// Auth turns authentication on: every call needs a key signed by the
 	// keyring in DataDir (created there on first start).
 	Auth bool
-	// DataDir holds the signing keys and the revocation list.
+	// DataDir holds the signing keys and the revocation list, and the
+	// memory engine's log and snapshots (in DataDir/engine) unless
+	// NoPersist is set.
 	DataDir string
+	// Persistence (with a DataDir): NoPersist keeps only the keys there;
+	// Fsync is the log's policy, "always", "everysec" (default) or "no";
+	// Repair starts despite damage in the middle of the log or a damaged
+	// snapshot, keeping what can be read and changing every cache's epoch
+	// and every topic's page; SnapshotAfter is the log growth in bytes
+	// after which a snapshot compacts it (0: 64 MiB).
+	NoPersist     bool
+	Fsync         string
+	Repair        bool
+	SnapshotAfter int64
 	// Endpoint is the address minted keys advertise (default: Listen).
 	Endpoint string
 	// MaxMemory bounds the memory engine's data, in bytes (0: unbounded).
@@ -217,8 +232,20 @@ func (c *Config) Validate() error {
 	if c.Auth && c.DataDir == "" {
 		return errors.New("auth needs a --data-dir for its signing keys")
 	}
+	if _, err := wal.ParseFsync(c.Fsync); err != nil {
+		return err
+	}
+	if c.SnapshotAfter < 0 {
+		return fmt.Errorf("snapshot-after must not be negative, got %d", c.SnapshotAfter)
+	}
 	return nil
 }
+
+// Persistent reports whether the memory engine keeps its data in DataDir.
+func (c *Config) Persistent() bool { return c.DataDir != "" && !c.NoPersist }
+
+// EngineDir is where a persistent memory engine keeps its log and snapshots.
+func (c *Config) EngineDir() string { return filepath.Join(c.DataDir, "engine") }
 
 // checkListen checks one listen address: a host:port, and loopback unless
 // auth is on or the operator allowed an open address.

@@ -7,6 +7,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -39,6 +40,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/pubsubrpc"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
+	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 	"github.com/setsuna-io/setsuna/internal/topics"
 )
 
@@ -114,9 +116,23 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	// Engine.
-	s.store = memstore.New(memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger,
-		FeedLogRecords: cfg.FeedLogRecords, FeedLogBytes: cfg.FeedLogBytes})
-	s.topicLog = memstore.NewTopicLog(memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages, MaxTotalBytes: cfg.TopicMaxMemory})
+	mopts := memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger,
+		FeedLogRecords: cfg.FeedLogRecords, FeedLogBytes: cfg.FeedLogBytes}
+	topts := memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages, MaxTotalBytes: cfg.TopicMaxMemory}
+	if cfg.Persistent() {
+		fsync, _ := wal.ParseFsync(cfg.Fsync)
+		st, tl, err := memstore.Open(mopts, topts, memstore.PersistOptions{Dir: cfg.EngineDir(), Fsync: fsync, Repair: cfg.Repair, SnapshotAfter: cfg.SnapshotAfter})
+		if err != nil {
+			if s.auth != nil {
+				s.auth.Close()
+			}
+			return nil, err
+		}
+		s.store, s.topicLog = st, tl
+	} else {
+		s.store = memstore.New(mopts)
+		s.topicLog = memstore.NewTopicLog(topts)
+	}
 
 	// Services.
 	s.cache = cache.New(s.store, cache.Options{Logger: cfg.Logger})
@@ -275,7 +291,11 @@ func (s *Server) Start() error {
 		attrs = append(attrs, hl.name, hl.lis.Addr().String())
 	}
 	s.ready.Store(true)
-	s.log.Info("setsuna listening", append(attrs, "engine", "memory", "auth", s.auth != nil)...)
+	persist := "off"
+	if s.cfg.Persistent() {
+		persist = s.cfg.EngineDir() + " fsync=" + cmp.Or(s.cfg.Fsync, "everysec")
+	}
+	s.log.Info("setsuna listening", append(attrs, "engine", "memory", "persist", persist, "auth", s.auth != nil)...)
 	return nil
 }
 
