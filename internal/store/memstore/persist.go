@@ -87,6 +87,7 @@ type persister struct {
 	s    *Store
 	tl   *TopicLog
 	lock *os.File
+	rep  Report // what the restore found
 
 	snapMu      sync.Mutex // one snapshot at a time
 	snapWritten int64      // log.Written() when the last snapshot began
@@ -123,7 +124,7 @@ func Open(opts Options, topicOpts TopicLogOptions, popts PersistOptions) (*Store
 		return nil, nil, err
 	}
 	ps := &persister{opts: popts, lg: s.log, base: s.clock.base.UnixNano(), s: s, tl: tl, lock: lock,
-		stop: make(chan struct{}), done: make(chan struct{}), snapSize: rep.SnapshotBytes}
+		stop: make(chan struct{}), done: make(chan struct{}), snapSize: rep.SnapshotBytes, rep: rep}
 	wopts := popts.WAL
 	wopts.Dir, wopts.Fsync, wopts.Logger = popts.Dir, popts.Fsync, s.log
 	ps.log, err = wal.Create(wopts, rep.NextSegment)
@@ -358,6 +359,15 @@ func (s *Store) journalRecord(ns, key string, value []byte, del bool) *wal.Batch
 		return s.ps.log.Append(putString(putString([]byte{recDel}, ns), key))
 	}
 	return s.ps.log.Append(putBytes(putString(putString([]byte{recPut}, ns), key), value))
+}
+
+// Restored reports what the restore at Open found (zero without
+// persistence).
+func (s *Store) Restored() Report {
+	if s.ps == nil {
+		return Report{}
+	}
+	return s.ps.rep
 }
 
 // Snapshot writes a snapshot now and deletes the log it makes redundant.

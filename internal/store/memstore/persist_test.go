@@ -379,3 +379,68 @@ func TestTopicLogSuitePersistent(t *testing.T) { storetest.RunTopicLog(t, newPer
 func TestHubSuitePersistent(t *testing.T) { topicstest.Run(t, newPersistentTopicLog) }
 
 var _ = []any{os.Remove, filepath.Join, reflect.DeepEqual, slices.Sort[[]int]}
+
+// Snapshots taken while writers run lose nothing: the reopened store is
+// the closed one.
+func TestPersistConcurrentSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	s, tl := openP(t, dir, Options{FeedLogAlways: true}, PersistOptions{Fsync: wal.FsyncEverySec, SnapshotAfter: -1})
+	info, err := s.CreateCache(bg, "c", store.CacheConfig{Partitions: 4})
+	must(t, err)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 9))
+			for i := range 400 {
+				k := fmt.Appendf(nil, "w%d-%d", w, rng.IntN(40))
+				var err error
+				switch i % 5 {
+				case 0:
+					err = s.Set(bg, "c", k, fmt.Appendf(nil, "%d", i), 0)
+				case 1:
+					_, err = s.ListPush(bg, "c", append([]byte("l"), k...), [][]byte{fmt.Appendf(nil, "%d", i)}, false, 5, store.CollectionTTL{})
+				case 2:
+					err = s.DictionarySet(bg, "c", append([]byte("d"), k...), []store.FieldValue{{Field: k, Value: []byte("v")}}, store.CollectionTTL{})
+				case 3:
+					err = s.Delete(bg, "c", k)
+				case 4:
+					_, _, err = tl.Append(bg, store.TopicRef{Cache: "c", Epoch: info.Epoch, Name: fmt.Sprint("t", w)}, store.TopicValue{Data: k}, "")
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	snaps := make(chan error)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				snaps <- nil
+				return
+			default:
+			}
+			if err := s.Snapshot(); err != nil {
+				snaps <- err
+				return
+			}
+			n++
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	must(t, <-snaps)
+	want := dump(s, tl)
+	closeP(t, s, tl)
+	s, tl = openP(t, dir, Options{FeedLogAlways: true}, noSnap)
+	defer closeP(t, s, tl)
+	if got := dump(s, tl); got != want {
+		t.Fatalf("reopened after concurrent snapshots:\n%s", diff(want, got))
+	}
+}

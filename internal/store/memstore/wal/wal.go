@@ -135,6 +135,7 @@ type Log struct {
 	cur     *Batch // the batch pend belongs to
 	spare   []byte
 	rotates []chan rotated
+	flushes []chan error
 	marks   bool // the syncer asks for an empty batch (see mark)
 	closing bool
 	kick    chan struct{}
@@ -247,6 +248,22 @@ func (l *Log) Rotate() (uint64, error) {
 	return r.seg, r.err
 }
 
+// Flush waits until everything appended so far is written (and synced
+// per the policy), retrying a failed write at once; it returns the write's
+// error if it fails again.
+func (l *Log) Flush() error {
+	ch := make(chan error, 1)
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.flushes = append(l.flushes, ch)
+	l.mu.Unlock()
+	l.wake()
+	return <-ch
+}
+
 // Close writes what is pending, fsyncs, marks the segment cleanly closed
 // and stops the log.
 func (l *Log) Close() error {
@@ -293,8 +310,8 @@ func (l *Log) run() {
 		case <-retry:
 		}
 		l.mu.Lock()
-		buf, b, rots, closing, mark := l.pend, l.cur, l.rotates, l.closing, l.marks
-		l.rotates, l.marks = nil, false
+		buf, b, rots, closing, mark, flushes := l.pend, l.cur, l.rotates, l.closing, l.marks, l.flushes
+		l.rotates, l.marks, l.flushes = nil, false, nil
 		if len(buf) > batchFrame {
 			l.pend, l.cur = append(l.spare[:0], make([]byte, batchFrame)...), &Batch{done: make(chan struct{})}
 		} else {
@@ -312,6 +329,9 @@ func (l *Log) run() {
 				for _, ch := range rots {
 					ch <- rotated{err: err}
 				}
+				for _, ch := range flushes {
+					ch <- err
+				}
 				if closing {
 					return
 				}
@@ -324,6 +344,9 @@ func (l *Log) run() {
 		}
 		if mark && buf == nil && l.retry == nil {
 			l.writeMark()
+		}
+		for _, ch := range flushes {
+			ch <- nil
 		}
 		for _, ch := range rots {
 			seg, err := l.rotate()
