@@ -61,7 +61,7 @@ type PersistOptions struct {
 	// bytes since the last one, and by at least that snapshot's size
 	// (default 64 MiB); negative: only on Snapshot calls.
 	SnapshotAfter int64
-	// SnapshotCheck is how often the size is checked (default 1 s).
+	// SnapshotCheck is how often the size is checked (default 100 ms).
 	SnapshotCheck time.Duration
 	// WAL tuning for tests (segment size, fault injection); Dir, Fsync
 	// and Logger are set by Open.
@@ -124,7 +124,8 @@ func Open(opts Options, topicOpts TopicLogOptions, popts PersistOptions) (*Store
 		return nil, nil, err
 	}
 	ps := &persister{opts: popts, lg: s.log, base: s.clock.base.UnixNano(), s: s, tl: tl, lock: lock,
-		stop: make(chan struct{}), done: make(chan struct{}), snapSize: rep.SnapshotBytes, rep: rep}
+		stop: make(chan struct{}), done: make(chan struct{}), snapSize: rep.SnapshotBytes, rep: rep,
+		snapWritten: -rep.LogBytes} // the replayed log counts toward the next snapshot
 	wopts := popts.WAL
 	wopts.Dir, wopts.Fsync, wopts.Logger = popts.Dir, popts.Fsync, s.log
 	ps.log, err = wal.Create(wopts, rep.NextSegment)
@@ -384,7 +385,7 @@ func (ps *persister) snapshotLoop() {
 	defer close(ps.done)
 	every := ps.opts.SnapshotCheck
 	if every <= 0 {
-		every = time.Second
+		every = 100 * time.Millisecond
 	}
 	after := ps.opts.SnapshotAfter
 	if after == 0 {
