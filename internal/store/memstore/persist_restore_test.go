@@ -348,7 +348,7 @@ func FuzzReplayRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		r := newReplayer(Options{Logger: quiet, ExpirySweepInterval: -1}, TopicLogOptions{}, PersistOptions{})
 		defer func() { r.tl.Close(); r.s.Close() }()
-		r.addCache("c", 7, 2, store.KeyPlain, nil)
+		r.addCache("c", 7, 2, store.KeyPlain, 0, nil)
 		r.apply(rec)
 		r.apply(rec)
 	})

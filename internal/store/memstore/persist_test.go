@@ -64,7 +64,7 @@ func dump(s *Store, tl *TopicLog) string {
 	sort.Strings(names)
 	for _, n := range names {
 		c := cat.byName[n]
-		fmt.Fprintf(&b, "cache %s epoch=%d parts=%d scheme=%d attrs=%v\n", c.name, c.epoch, len(c.parts), c.scheme, c.attrs)
+		fmt.Fprintf(&b, "cache %s epoch=%d parts=%d scheme=%d tiling=%d attrs=%v\n", c.name, c.epoch, len(c.parts), c.scheme, c.tiling, c.attrs)
 		for i := range c.parts {
 			p := &c.parts[i]
 			p.mu.RLock()
@@ -269,7 +269,7 @@ func workload(t testing.TB, rng *rand.Rand, s *Store, tl *TopicLog, clk *testClo
 			if rng.IntN(20) == 0 {
 				if err = s.DeleteCache(ctx, c); err == nil {
 					tl.DropCache(ctx, c, info.Epoch)
-					_, err = s.CreateCache(ctx, c, store.CacheConfig{Partitions: 1 + rng.IntN(3), KeyScheme: store.KeyEPKPrefix})
+					_, err = s.CreateCache(ctx, c, store.CacheConfig{Partitions: 1 + rng.IntN(3), KeyScheme: store.KeyCosmosV2, Tiling: store.Tiling(rng.IntN(2))})
 				}
 			}
 		case 25:
