@@ -219,6 +219,9 @@ func (l *Log) Append(rec []byte) *Batch {
 	return b
 }
 
+// noHeader is the room a pending buffer keeps for its batch header.
+var noHeader [batchFrame]byte
+
 var closedBatch = func() *Batch {
 	b := &Batch{done: make(chan struct{}), err: ErrClosed}
 	close(b.done)
@@ -313,7 +316,7 @@ func (l *Log) run() {
 		buf, b, rots, closing, mark, flushes := l.pend, l.cur, l.rotates, l.closing, l.marks, l.flushes
 		l.rotates, l.marks, l.flushes = nil, false, nil
 		if len(buf) > batchFrame {
-			l.pend, l.cur = append(l.spare[:0], make([]byte, batchFrame)...), &Batch{done: make(chan struct{})}
+			l.pend, l.cur = append(l.spare[:0], noHeader[:]...), &Batch{done: make(chan struct{})}
 		} else {
 			buf, b = nil, nil
 		}
