@@ -146,7 +146,8 @@ func Open(opts Options, topicOpts TopicLogOptions, popts PersistOptions) (*Store
 		last = ps.log.Append(rec)
 	}
 	if err := waitLogged(last); err != nil {
-		ps.log.Close()
+		tl.Close()
+		s.Close() // closes the log and the lock
 		return nil, nil, err
 	}
 	s.startSweep()
