@@ -394,11 +394,15 @@ func (ps *persister) snapshotLoop() {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var notBefore time.Time // after a failure (a full disk), wait before the next try
 	for {
 		select {
 		case <-ps.stop:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			if now.Before(notBefore) {
+				continue
+			}
 		}
 		ps.snapMu.Lock()
 		grown := ps.log.Written() - ps.snapWritten
@@ -406,7 +410,8 @@ func (ps *persister) snapshotLoop() {
 		ps.snapMu.Unlock()
 		if due {
 			if err := ps.snapshot(); err != nil {
-				ps.lg.Error("memstore: snapshot failed; the log keeps growing until one succeeds", "err", err)
+				ps.lg.Error("memstore: snapshot failed; the log keeps growing until one succeeds (next try in 10s)", "err", err)
+				notBefore = time.Now().Add(10 * time.Second)
 			}
 		}
 	}
