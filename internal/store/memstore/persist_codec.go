@@ -25,6 +25,7 @@ const (
 	recTopicDropCache = 11 // cache, epoch
 	recEpoch          = 12 // old epoch, new epoch: history was lost (restore)
 	recLSNJump        = 13 // epoch, partition, lsn: LSNs up to it are skipped (restore)
+	recTopicDedup     = 14 // cache, epoch, name, key, seq, page, expires (wall): an AppendOnce key
 
 	// Snapshot frames.
 	snapHeader    = 32 // version, segment, wall time

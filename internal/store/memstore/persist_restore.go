@@ -457,7 +457,7 @@ func (r *replayer) apply(rec []byte) error {
 		if d.err == nil {
 			r.s.deleteRecord(ns, key)
 		}
-	case recTopicCreate, recTopicAppend, recTopicDrop, recTopicDropCache:
+	case recTopicCreate, recTopicAppend, recTopicDrop, recTopicDropCache, recTopicDedup:
 		err = r.topicRecord(rec[0], d)
 	default:
 		return badRecord("unknown record type %d", rec[0])

@@ -353,3 +353,31 @@ func FuzzReplayRecord(f *testing.F) {
 		r.apply(rec)
 	})
 }
+
+// An AppendOnce key outlives a restart within its window: the retry of a
+// publish whose answer was lost lands once.
+func TestRestoreIdempotencyKeys(t *testing.T) {
+	for _, snap := range []bool{false, true} {
+		t.Run(fmt.Sprint("snapshot=", snap), func(t *testing.T) {
+			dir := t.TempDir()
+			s, tl := openP(t, dir, Options{}, noSnap)
+			info, err := s.CreateCache(bg, "c", store.CacheConfig{})
+			must(t, err)
+			ref := store.TopicRef{Cache: "c", Epoch: info.Epoch, Name: "t"}
+			seq, page, dup, err := tl.AppendOnce(bg, ref, store.TopicValue{Data: []byte("m")}, "", "key-1", time.Hour)
+			if err != nil || dup {
+				t.Fatalf("first AppendOnce: %v dup=%v", err, dup)
+			}
+			if snap {
+				must(t, s.Snapshot())
+			}
+			closeP(t, s, tl)
+			s, tl = openP(t, dir, Options{}, noSnap)
+			defer closeP(t, s, tl)
+			seq2, page2, dup, err := tl.AppendOnce(bg, ref, store.TopicValue{Data: []byte("m")}, "", "key-1", time.Hour)
+			if err != nil || !dup || seq2 != seq || page2 != page {
+				t.Fatalf("retry after the restart: seq %d page %d dup %v %v, want the first append's %d/%d", seq2, page2, dup, err, seq, page)
+			}
+		})
+	}
+}

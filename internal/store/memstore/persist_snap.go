@@ -340,6 +340,8 @@ func (r *replayer) loadSnapshot(path string) (int64, error) {
 				fr.value = it.value // share, as the live log does
 			}
 			p.feed.log.push(fr, p.feed.cfg)
+		case recTopicDedup:
+			err = r.topicRecord(rec[0], d)
 		case snapTopic, recTopicAppend, recTopicDropCache:
 			t, err = r.loadTopic(rec[0], d, t, &got)
 		case snapEnd:

@@ -61,6 +61,25 @@ func (l *TopicLog) journalDropCache(cache string, epoch uint64) {
 	}
 }
 
+// journalDedup logs an AppendOnce key (under its stripe's lock); nil
+// without persistence. Its expiry is wall-clock time, as the keys keep it.
+func (l *TopicLog) journalDedup(k dedupKey, e dedupEntry) *wal.Batch {
+	if l.ps == nil {
+		return nil
+	}
+	return l.ps.log.Append(encodeDedup(k, e))
+}
+
+func encodeDedup(k dedupKey, e dedupEntry) []byte {
+	b := putString([]byte{recTopicDedup}, k.cache)
+	b = putUvarint(b, k.epoch)
+	b = putString(b, k.topic)
+	b = putString(b, k.key)
+	b = putUvarint(b, e.seq)
+	b = putUvarint(b, e.page)
+	return putVarint(b, e.expires)
+}
+
 // journal logs a message (under t.mu); nil without persistence.
 func (t *topic) journal(m *store.TopicMessage) *wal.Batch {
 	j := t.jr
@@ -147,6 +166,20 @@ func (l *TopicLog) findTopic(cache string, epoch uint64, name string, page uint6
 
 // topicRecord applies a topic record of the log.
 func (r *replayer) topicRecord(typ byte, d *dec) error {
+	if typ == recTopicDedup {
+		var k dedupKey
+		k.cache, k.epoch, k.topic, k.key = d.string(), d.uvarint(), d.string(), d.string()
+		e := dedupEntry{seq: d.uvarint(), page: d.uvarint(), expires: d.varint()}
+		if now := time.Now().UnixNano(); d.err == nil && e.expires > now {
+			x := &r.tl.extras
+			x.init()
+			s := x.stripe(&k)
+			s.mu.Lock()
+			s.put(k, e, r.tl.dedupCapacity(), now)
+			s.mu.Unlock()
+		}
+		return nil
+	}
 	if typ == recTopicDropCache {
 		cache, epoch := d.string(), d.uvarint()
 		if d.err == nil {
@@ -250,6 +283,26 @@ func (l *TopicLog) snapshot(put func([]byte) error, st *snapStats) error {
 		list = append(list, e)
 	}
 	l.mu.RUnlock()
+	// AppendOnce keys still within their window.
+	x := &l.extras
+	x.init()
+	now := time.Now().UnixNano()
+	for i := range x.stripes {
+		s := &x.stripes[i]
+		s.mu.Lock()
+		var recs [][]byte
+		for k, e := range s.m {
+			if e.expires > now {
+				recs = append(recs, encodeDedup(k, e))
+			}
+		}
+		s.mu.Unlock()
+		for _, r := range recs {
+			if err := put(r); err != nil {
+				return err
+			}
+		}
+	}
 	for _, e := range list {
 		if e.dead {
 			if err := put(putUvarint(putString([]byte{recTopicDropCache}, e.cache), e.epoch)); err != nil {

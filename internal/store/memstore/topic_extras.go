@@ -237,7 +237,11 @@ func (l *TopicLog) AppendOnce(ctx context.Context, ref store.TopicRef, v store.T
 	if err != nil {
 		return 0, 0, false, err
 	}
-	s.put(k, dedupEntry{seq: seq, page: page, expires: now + int64(window)}, l.dedupCapacity(), now)
+	e := dedupEntry{seq: seq, page: page, expires: now + int64(window)}
+	s.put(k, e, l.dedupCapacity(), now)
+	if err := waitLogged(l.journalDedup(k, e)); err != nil { // persistence (persist_topics.go)
+		return 0, 0, false, err
+	}
 	return seq, page, false, nil
 }
 
