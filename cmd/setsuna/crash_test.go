@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,76 +14,32 @@ import (
 
 	"github.com/setsuna-io/setsuna/client"
 	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
+	"github.com/setsuna-io/setsuna/internal/testnode"
 )
 
-// The crash tests run `setsuna serve` in a child process (this test binary
-// re-executed as the server, see TestCrashServerHelper), write to it
+// The crash tests run the built binary (testnode.StartProc), write to it
 // through the Go client, kill it with SIGKILL at random moments and check
 // after each restart that every acknowledged write is there.
 
-const crashHelperEnv = "SETSUNA_CRASH_SERVE_ARGS"
-
-// TestCrashServerHelper is the child process: `setsuna serve` with the
-// arguments in the environment. It does nothing in a normal test run.
-func TestCrashServerHelper(t *testing.T) {
-	args := os.Getenv(crashHelperEnv)
-	if args == "" {
-		return
-	}
-	os.Exit(serve(strings.Split(args, "\x1f"), os.Stderr, nil))
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testnode.CleanupBinary()
+	os.Exit(code)
 }
 
 type crashServer struct {
-	cmd  *exec.Cmd
+	p    *testnode.Proc
 	addr string
-	log  *syncBuffer
-	done chan error
 }
 
-// startCrashServer starts a server on a free port and waits until it serves.
+// startCrashServer starts `setsuna serve --data-dir dir` as a process.
 func startCrashServer(t *testing.T, dir string, args ...string) *crashServer {
 	t.Helper()
-	args = append([]string{"--listen", "127.0.0.1:0", "--http-listen", "off", "--data-dir", dir, "--log-level", "info"}, args...)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashServerHelper$")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+strings.Join(args, "\x1f"))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &crashServer{cmd: cmd, log: &syncBuffer{}, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.log.Write([]byte(line + "\n"))
-			if i := strings.Index(line, "msg=\"setsuna listening\" grpc="); i >= 0 {
-				f := strings.Fields(line[i+len("msg=\"setsuna listening\" grpc="):])
-				addr <- f[0]
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	go func() { s.done <- cmd.Wait() }()
-	select {
-	case s.addr = <-addr:
-	case err := <-s.done:
-		t.Fatalf("server exited before listening: %v\n%s", err, s.log.String())
-	}
-	t.Cleanup(func() { s.kill() })
-	return s
+	p := testnode.StartProc(t, append([]string{"--data-dir", dir}, args...)...)
+	return &crashServer{p: p, addr: p.Addr}
 }
 
-func (s *crashServer) kill() {
-	if s.cmd.ProcessState == nil {
-		s.cmd.Process.Kill() // SIGKILL
-		<-s.done
-		s.done <- nil
-	}
-}
+func (s *crashServer) kill() { s.p.Kill() } // SIGKILL
 
 // write is one acknowledged or possibly applied write.
 type write struct {
@@ -303,16 +256,19 @@ func crashRounds(t *testing.T, fsync string, rounds int) string {
 	args := []string{"--fsync", fsync, "--snapshot-after", "8KiB"}
 	s := startCrashServer(t, dir, args...)
 	createCrashCache(t, s.addr)
-	total, snaps := 0, 0
+	total, snaps := 0, map[string]bool{}
 	for round := range rounds {
 		total += runWriters(t, s, round, 10+rng.IntN(120), led)
-		snaps += strings.Count(s.log.String(), "snapshot written")
+		names, _ := filepath.Glob(filepath.Join(dir, "engine", "*.snap"))
+		for _, n := range names {
+			snaps[n] = true
+		}
 		s = startCrashServer(t, dir, args...)
 		if lost := verify(t, s.addr, led, round == rounds-1); lost > 0 {
-			t.Fatalf("fsync %s, round %d: %d acknowledged writes lost after SIGKILL\n%s", fsync, round, lost, s.log.String())
+			t.Fatalf("fsync %s, round %d: %d acknowledged writes lost after SIGKILL", fsync, round, lost)
 		}
 	}
-	t.Logf("fsync %s: %d SIGKILLs, %d acknowledged writes, none lost; %d snapshots completed between kills", fsync, rounds, total, snaps)
+	t.Logf("fsync %s: %d SIGKILLs, %d acknowledged writes, none lost; %d snapshots taken between kills", fsync, rounds, total, len(snaps))
 	s.kill()
 	if code := data([]string{"verify", dir}, io.Discard, io.Discard); code != 0 {
 		var out strings.Builder
@@ -321,5 +277,3 @@ func crashRounds(t *testing.T, fsync string, rounds int) string {
 	}
 	return dir
 }
-
-var _ = errors.New
