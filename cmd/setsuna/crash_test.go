@@ -226,7 +226,7 @@ func TestCrashFsyncEverySec(t *testing.T) {
 	led := &crashLedger{acked: map[string]string{}, maybe: map[string][]string{}, fresh: map[string]bool{}}
 	s := startCrashServer(t, dir, "--fsync", "everysec")
 	began := time.Now()
-	acked := runWriters(t, s, 99, 300, led)
+	acked := runWriters(t, s, 99, 3000, led)
 	killedAfter := time.Since(began)
 	// A power loss keeps at least what the last fsync covered.
 	eng := filepath.Join(dir, "engine")
@@ -243,9 +243,10 @@ func TestCrashFsyncEverySec(t *testing.T) {
 		os.Truncate(filepath.Join(eng, wal.SegmentName(last)), info.MaxSynced)
 	}
 	s = startCrashServer(t, dir, "--fsync", "everysec")
+	items := len(led.acked)
 	lost := verify(t, s.addr, led, true)
-	t.Logf("everysec, simulated power loss (log cut back to the last fsync): %d of %d acknowledged writes lost, %d log bytes not yet fsynced, writes ran for %v before the kill",
-		lost, acked, info.End-max(info.MaxSynced, 0), killedAfter.Round(time.Millisecond))
+	t.Logf("everysec, simulated power loss (log cut back to the last fsync): %d of the %d items written lost their last acknowledged write (%d writes acknowledged over %v; %d log bytes had not been fsynced yet)",
+		lost, items, acked, killedAfter.Round(time.Millisecond), info.End-max(info.MaxSynced, 0))
 }
 
 // crashRounds runs rounds of write, SIGKILL, restart, verify.
