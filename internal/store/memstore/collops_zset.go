@@ -276,6 +276,7 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 				prev = imageOf(it)
 			}
 			delta -= p.remove(it)
+			it.lsn = 0 // the replaced item's latest-version index entry goes stale
 		}
 		if z.n == 0 {
 			return delta, nil
