@@ -21,11 +21,7 @@ import (
 // through the Go client, kill it with SIGKILL at random moments and check
 // after each restart that every acknowledged write is there.
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testnode.CleanupBinary()
-	os.Exit(code)
-}
+// (TestMain, in reload_test.go, removes the binary testnode built.)
 
 type crashServer struct {
 	p    *testnode.Proc
