@@ -71,8 +71,13 @@ func (s *Store) evictOne() bool {
 		if ok {
 			// An eviction is a delete; an expired victim is an expiry.
 			now := s.clock.nanos()
-			p.commit(now, store.FeedDelete, it, image{}, it.expired(now))
+			expired := it.expired(now)
+			p.commit(now, store.FeedDelete, it, image{}, expired)
 			freed = p.remove(it)
+			p.bytes -= freed
+			if !expired { // an expired victim counts as an expiration (commit)
+				p.evictions++
+			}
 		}
 		p.mu.Unlock()
 		if ok {

@@ -74,6 +74,7 @@ func (s *Store) sweepPartition(p *partition) {
 	for range sweepRounds {
 		p.mu.Lock()
 		freed, more := p.sweepOnce(s.clock.nanos())
+		p.bytes -= freed
 		p.mu.Unlock()
 		s.used.Add(-freed)
 		if !more {

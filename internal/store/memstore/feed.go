@@ -252,6 +252,9 @@ func (p *partition) logFloor() uint64 {
 // previous change goes stale by it.lsn changing.
 func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttlExpired bool) uint64 {
 	lsn := p.nextLSN()
+	if ttlExpired {
+		p.expirations++
+	}
 	f := &p.feed
 	if f.cfg == nil { // no feed: only benchmarks build such partitions
 		if it.lsn = lsn; op == store.FeedDelete {

@@ -53,7 +53,11 @@ type partition struct {
 	dead  bool    // the cache was deleted
 	feed  feedState
 	jr    *partJournal // persistence (persist.go); nil when off
-	_     [64]byte
+	// bytes is the accounted size of the partition's items (its share of
+	// Store.used); evictions and expirations count its removals (stats.go).
+	bytes                  int64
+	evictions, expirations uint64
+	_                      [64]byte
 }
 
 func (p *partition) nextLSN() uint64 {
@@ -122,6 +126,7 @@ func (p *partition) clear() int64 {
 	}
 	p.items = map[string]*item{}
 	p.all, p.ttl = nil, nil
+	p.bytes = 0
 	p.flushFeed()
 	return freed
 }

@@ -75,6 +75,10 @@ type Store struct {
 	mu      sync.Mutex // serializes catalog changes; never taken by data ops
 	catalog atomic.Pointer[catalog]
 	used    atomic.Int64
+	// The evictions and expirations of deleted caches (stats.go).
+	retiredEvictions, retiredExpirations atomic.Uint64
+	statsMu                              sync.Mutex
+	lastEvictions, lastExpirations       uint64
 
 	recMu sync.Mutex // guards recs
 	recs  records
@@ -284,8 +288,10 @@ func (s *Store) DeleteCache(_ context.Context, name string) error {
 		p.mu.Lock()
 		freed := p.clear()
 		p.dead = true
+		ev, ex := p.evictions, p.expirations
 		p.mu.Unlock()
 		s.used.Add(-freed)
+		s.retire(ev, ex)
 	}
 	s.log.Debug("memstore: cache deleted", "cache", name, "epoch", c.epoch)
 	return waitLogged(s.journalDrop(c))

@@ -66,6 +66,13 @@ func checkAccounting(t *testing.T, s *Store) {
 				t.Errorf("cache %s partition %d: %d items, %d in all", c.name, i, len(p.items), len(p.all))
 			}
 			withTTL := 0
+			var psum int64
+			for _, it := range p.all {
+				psum += it.size()
+			}
+			if p.bytes != psum {
+				t.Errorf("cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, psum)
+			}
 			for j, it := range p.all {
 				if int(it.idx) != j || p.items[it.key] != it {
 					t.Errorf("cache %s partition %d: all[%d] is inconsistent", c.name, i, j)
@@ -163,6 +170,7 @@ func TestSweepOnceBounded(t *testing.T) {
 	p := &s.catalog.Load().byName["c"].parts[0]
 	p.mu.Lock()
 	freed, more := p.sweepOnce(s.clock.nanos())
+	p.bytes -= freed
 	left := len(p.ttl)
 	p.mu.Unlock()
 	s.used.Add(-freed)
@@ -276,6 +284,7 @@ func putCollection(s *Store, key string) {
 	p.mu.Lock()
 	it := &item{key: key, kind: store.KindDictionary, coll: map[string]string{"f": "v"}, lsn: p.nextLSN()}
 	p.insert(it)
+	p.bytes += it.size()
 	p.mu.Unlock()
 	s.used.Add(it.size())
 }

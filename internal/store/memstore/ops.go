@@ -67,6 +67,7 @@ func (s *Store) write(name string, key []byte, need int64, fn func(p *partition,
 		err = errNoCache(name)
 	} else {
 		delta, err = fn(p, s.clock.nanos())
+		p.bytes += delta
 	}
 	b := p.takeBatch() // persistence: the log batch of this change (persist.go)
 	p.mu.Unlock()
@@ -219,15 +220,18 @@ func (s *Store) SetBatch(_ context.Context, name string, items []store.Item) err
 			// Purge expired items first so that the batch's puts are its
 			// only changes: consecutive LSNs, one group in the feed.
 			p := &c.parts[refs[j].part]
+			var pd int64
 			for _, r := range refs[j:k] {
-				delta += p.purgeExpired(items[r.idx].Key, now)
+				pd += p.purgeExpired(items[r.idx].Key, now)
 			}
 			p.beginBatch(k - j)
 			for _, r := range refs[j:k] {
 				it := &items[r.idx]
-				delta += p.putScalar(it.Key, it.Value, s.clock.expiry(it.TTL, now), now)
+				pd += p.putScalar(it.Key, it.Value, s.clock.expiry(it.TTL, now), now)
 			}
 			p.endBatch()
+			p.bytes += pd
+			delta += pd
 			j = k
 		}
 	}

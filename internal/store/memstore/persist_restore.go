@@ -502,7 +502,9 @@ func (r *replayer) commit(d *dec) error {
 			return badRecord("delete of a missing key at LSN %d", lsn)
 		}
 		p.commit(at, store.FeedDelete, it, image{}, flags&commitTTLExpired != 0)
-		r.s.used.Add(-p.remove(it))
+		freed := p.remove(it)
+		p.bytes -= freed
+		r.s.used.Add(-freed)
 		return nil
 	case store.FeedCreate, store.FeedReplace:
 	default:
@@ -553,6 +555,7 @@ func (r *replayer) commit(d *dec) error {
 		return badRecord("empty collection at LSN %d", lsn)
 	}
 	p.commit(at, op, it, prev, false)
+	p.bytes += it.size() - before
 	r.s.used.Add(it.size() - before)
 	return nil
 }

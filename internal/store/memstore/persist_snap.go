@@ -397,6 +397,7 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	}
 	it.access.Store(r.s.clock.nanos())
 	p.insert(it)
+	p.bytes += it.size()
 	r.s.used.Add(it.size())
 	return nil
 }

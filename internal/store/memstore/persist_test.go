@@ -34,7 +34,28 @@ func openP(t testing.TB, dir string, opts Options, popts PersistOptions) (*Store
 	if err != nil {
 		t.Fatalf("open %s: %v", dir, err)
 	}
+	checkPartitionBytes(t, s)
 	return s, tl
+}
+
+// checkPartitionBytes verifies that a restore accounted each partition's
+// bytes (stats.go) as the items it put back.
+func checkPartitionBytes(t testing.TB, s *Store) {
+	t.Helper()
+	for _, c := range s.catalog.Load().list {
+		for i := range c.parts {
+			p := &c.parts[i]
+			p.mu.RLock()
+			var sum int64
+			for _, it := range p.all {
+				sum += it.size()
+			}
+			if p.bytes != sum {
+				t.Errorf("after restore, cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, sum)
+			}
+			p.mu.RUnlock()
+		}
+	}
 }
 
 func closeP(t testing.TB, s *Store, tl *TopicLog) {
