@@ -84,6 +84,8 @@ type Hub struct {
 	caches map[string]*hubCache
 	closed bool
 
+	discontinuities atomic.Uint64 // reported to subscribers, for Stats
+
 	stop chan struct{}
 	done chan struct{}
 
@@ -269,10 +271,11 @@ func (h *Hub) open(ctx context.Context, cache, topic string, from Position) (*Su
 	}
 	t.subs++
 	c.subs++
+	s := &Subscription{h: h, t: t, maxLag: uint64(h.opts.MaxLag)}
+	t.set[s] = struct{}{}
 	h.mu.Unlock()
 	h.reportPresence(ctx, ref)
 
-	s := &Subscription{h: h, t: t, maxLag: uint64(h.opts.MaxLag)}
 	st, err := h.log.Open(ctx, ref)
 	if err != nil {
 		s.Close()
@@ -280,13 +283,16 @@ func (h *Hub) open(ctx context.Context, cache, topic string, from Position) (*Su
 	}
 	t.start(st)
 	s.place(st, from)
+	s.pos.Store(s.next)
 	return s, nil
 }
 
 // release gives back a subscriber's slot; the last one stops the pump.
-func (h *Hub) release(t *hubTopic) {
+func (h *Hub) release(s *Subscription) {
+	t := s.t
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	delete(t.set, s)
 	c := h.caches[t.ref.Cache]
 	if c == nil {
 		return

@@ -18,7 +18,8 @@ type hubTopic struct {
 	h      *Hub
 	ref    store.TopicRef
 	maxWin int
-	subs   int // guarded by Hub.mu
+	subs   int                        // guarded by Hub.mu
+	set    map[*Subscription]struct{} // the subscriptions, for Stats; guarded by Hub.mu
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -38,7 +39,7 @@ func newHubTopic(h *Hub, ref store.TopicRef) *hubTopic {
 	for maxWin < h.opts.MaxLag {
 		maxWin <<= 1
 	}
-	return &hubTopic{h: h, ref: ref, maxWin: maxWin, stop: make(chan struct{}), notify: make(chan struct{})}
+	return &hubTopic{h: h, ref: ref, maxWin: maxWin, set: map[*Subscription]struct{}{}, stop: make(chan struct{}), notify: make(chan struct{})}
 }
 
 // start sets the window at the log's state and starts the pump, once.
@@ -236,6 +237,8 @@ type Subscription struct {
 	hasPending bool
 	closed     atomic.Bool
 	release    func() // the service's quota slot, if any
+	// pos mirrors next for Stats, which reads it from other goroutines.
+	pos atomic.Uint64
 }
 
 // place sets the cursor of a new subscription (see the package doc).
@@ -261,6 +264,7 @@ func (s *Subscription) place(st store.TopicState, from Position) {
 
 // gap records a discontinuity; one still pending keeps its Last.
 func (s *Subscription) gap(d Discontinuity) {
+	s.h.discontinuities.Add(1)
 	if s.hasPending {
 		d.Last = s.pending.Last
 	}
@@ -284,6 +288,7 @@ func (s *Subscription) Poll(ctx context.Context, dst []Event) ([]Event, error) {
 	if s.closed.Load() {
 		return dst, errSubscriptionClosed
 	}
+	defer func() { s.pos.Store(s.next) }()
 	if cap(dst) == 0 {
 		dst = make([]Event, 0, 64)
 	}
@@ -358,7 +363,7 @@ func (s *Subscription) Close() {
 	if s.closed.Swap(true) {
 		return
 	}
-	s.h.release(s.t)
+	s.h.release(s)
 	if s.release != nil {
 		s.release()
 	}
