@@ -39,7 +39,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{cfg: &server.Config{}}
 	cfg := o.cfg
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
-	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health; \"off\" disables it)")
+	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health, /metrics, /v1/status, the console; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosListen, "cosmos-listen", server.DefaultCosmosListen, "Azure Cosmos DB REST listen address (@azure/cosmos; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosKey, "cosmos-key", "", "Cosmos account master key, base64 (default: the emulator's well-known key; with --auth, none unless given)")
 	fs.StringVar(&cfg.GraphQLSchema, "graphql-schema", "", "AppSync schema file (SDL): serves GraphQL and its real-time subscriptions on --graphql-listen")
@@ -81,6 +81,11 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap (allocs) profile to this file at shutdown")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	// Operations (issue 19): metrics, access logs, profiles.
+	fs.IntVar(&cfg.AccessLogEvery, "access-log-sample", 0, "access log: 0 logs every request at debug level, N logs every Nth request at info level (1: all), -1 none")
+	fs.IntVar(&cfg.MetricsCacheLabels, "metrics-cache-labels", 0, "caches with their own metric series, the rest summed as cache=\"_other\" (0: 100; -1: none)")
+	fs.IntVar(&cfg.MetricsTopicLabels, "metrics-topic-labels", 0, "topics with their own metric series, the rest summed as topic=\"_other\" (0: 100; -1: none)")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP listener (super users only with --auth)")
 	// Read by loadServeConfig before the other flags; declared so -h lists it.
 	fs.String("config", "", "JSON file of flag values, e.g. {\"listen\": \"127.0.0.1:8080\", \"max-memory\": \"1GiB\"}")
 	return o

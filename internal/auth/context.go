@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 )
@@ -9,9 +10,40 @@ import (
 type principalKey struct{}
 
 // NewContext returns ctx carrying the authenticated caller. Surfaces call it
-// once they have authenticated a request; services read it back.
+// once they have authenticated a request; services read it back. It also
+// fills the request's CallerSlot, if it has one.
 func NewContext(ctx context.Context, p *Principal) context.Context {
+	if slotsInUse.Load() {
+		if s, _ := ctx.Value(slotKey{}).(*CallerSlot); s != nil {
+			s.p.Store(p)
+		}
+	}
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// A CallerSlot lets code that wraps a whole listener (the access log) learn
+// the caller that a surface authenticated deeper down, in a context it never
+// sees. Until a slot is made, NewContext pays one atomic load for it.
+type CallerSlot struct{ p atomic.Pointer[Principal] }
+
+type slotKey struct{}
+
+var slotsInUse atomic.Bool
+
+// WithCallerSlot returns ctx with a new slot for the caller of the request.
+func WithCallerSlot(ctx context.Context) (context.Context, *CallerSlot) {
+	slotsInUse.Store(true)
+	s := &CallerSlot{}
+	return context.WithValue(ctx, slotKey{}, s), s
+}
+
+// Principal is the caller the surface authenticated, or nil (none yet, or
+// a nil slot).
+func (s *CallerSlot) Principal() *Principal {
+	if s == nil {
+		return nil
+	}
+	return s.p.Load()
 }
 
 // FromContext returns the caller that the surface authenticated, or nil.

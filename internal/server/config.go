@@ -115,6 +115,17 @@ type Config struct {
 	// authentication, for embedders (request logs, fault injection in tests).
 	UnaryInterceptors  []grpc.UnaryServerInterceptor
 	StreamInterceptors []grpc.StreamServerInterceptor
+
+	// Operations (ops.go). MetricsCacheLabels and MetricsTopicLabels cap
+	// the caches and topics with their own series (0: 100; negative: none;
+	// the rest are summed as "_other"). AccessLogEvery selects the access
+	// log: 0 one line per request at debug level, N > 0 every Nth request
+	// at info level, negative none. Pprof serves /debug/pprof/ on the HTTP
+	// listener (super users only with auth on).
+	MetricsCacheLabels int
+	MetricsTopicLabels int
+	AccessLogEvery     int
+	Pprof              bool
 }
 
 // Default bounds (see Config).

@@ -34,6 +34,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/feed"
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/grpcx"
+	"github.com/setsuna-io/setsuna/internal/metrics"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/publish"
 	"github.com/setsuna-io/setsuna/internal/pubsubhttp"
@@ -72,6 +73,7 @@ type Server struct {
 	ready   atomic.Bool
 	tls     *tls.Config      // nil without --tls-cert
 	appsync *appsync.Handler // nil without --graphql-schema
+	metrics *metrics.Metrics // ops.go
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -133,6 +135,10 @@ func New(cfg Config) (*Server, error) {
 		s.store = memstore.New(mopts)
 		s.topicLog = memstore.NewTopicLog(topts)
 	}
+	// Its calls counted (ops.go).
+	s.newMetrics()
+	s.store = s.metrics.InstrumentStore(s.store)
+	s.topicLog = s.metrics.InstrumentTopicLog(s.topicLog, "memory")
 
 	// Services.
 	s.cache = cache.New(s.store, cache.Options{Logger: cfg.Logger})
@@ -153,8 +159,9 @@ func New(cfg Config) (*Server, error) {
 	}, append(momento.PublicMethods, pubsubrpc.PublicMethods...)...)...)
 	s.authn = authn
 	recovery := grpcx.Recovery{Log: cfg.Logger}
-	unary := append([]grpc.UnaryServerInterceptor{recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
-	streams := append([]grpc.StreamServerInterceptor{recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
+	// Metrics first, so that refused calls and recovered panics count.
+	unary := append([]grpc.UnaryServerInterceptor{s.metrics.UnaryInterceptor, recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
+	streams := append([]grpc.StreamServerInterceptor{s.metrics.StreamInterceptor, recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
@@ -187,14 +194,17 @@ func New(cfg Config) (*Server, error) {
 	pubsubrpc.Register(s.grpc, pubsubrpc.Options{Publish: s.publish, Entitlement: entitlement, Heartbeat: cfg.TopicHeartbeat, Servers: s.servers, Logger: cfg.Logger})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+	s.metrics.GRPCMethods(s.grpc)
+	s.metricsSources()
 
 	// The HTTP listener.
 	s.httpMux = http.NewServeMux()
 	s.httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.httpMux.HandleFunc("GET /readyz", s.readyz)
 	pubsubhttp.Register(s.httpMux, pubsubhttp.Options{Publish: s.publish, Entitlement: entitlement, MaxStreams: cfg.PublishMaxStreams, Heartbeat: cfg.TopicHeartbeat, Servers: s.servers, Logger: cfg.Logger})
+	s.opsRoutes()
 	if cfg.HTTPEnabled() {
-		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.httpMux, cfg.Logger)})
+		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.instrumentHTTP("http", s.httpMux), cfg.Logger)})
 	}
 	var err error
 	if s.tls, err = s.tlsConfig(); err != nil {
@@ -208,7 +218,7 @@ func New(cfg Config) (*Server, error) {
 			s.closeEngine()
 			return nil, err
 		}
-		s.https = append(s.https, &httpListener{name: "cosmos", addr: cfg.CosmosListen, srv: newHTTPServer(h, cfg.Logger)})
+		s.https = append(s.https, &httpListener{name: "cosmos", addr: cfg.CosmosListen, srv: newHTTPServer(s.instrumentHTTP("cosmos", h), cfg.Logger)})
 	}
 	// The AppSync surface, on its own listener (TLS and plaintext on one port).
 	if cfg.GraphQLSchema != "" {
@@ -216,7 +226,7 @@ func New(cfg Config) (*Server, error) {
 			s.closeEngine()
 			return nil, err
 		}
-		s.https = append(s.https, &httpListener{name: "graphql", addr: cfg.GraphQLListen, srv: newHTTPServer(s.appsync, cfg.Logger)})
+		s.https = append(s.https, &httpListener{name: "graphql", addr: cfg.GraphQLListen, srv: newHTTPServer(s.instrumentHTTP("graphql", s.appsync), cfg.Logger)})
 	}
 	return s, nil
 }
@@ -240,16 +250,6 @@ func streamsPerConn(n int) int {
 	return n
 }
 
-// readyz answers 200 while the node serves, 503 before Start and once Stop
-// has begun (load balancers then send traffic elsewhere).
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !s.ready.Load() {
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-		return
-	}
-	io.WriteString(w, "ready\n")
-}
-
 // Start listens and serves in the background; it returns once the listener
 // accepts connections.
 func (s *Server) Start() error {
@@ -269,9 +269,10 @@ func (s *Server) Start() error {
 			return fmt.Errorf("cannot listen on %s: %w", hl.addr, err)
 		}
 		s.mu.Lock()
-		hl.lis = s.wrapListener(hl.name, grpcx.LimitListener(l, conns))
+		hl.lis = s.wrapListener(hl.name, s.countConns(hl.name, grpcx.LimitListener(l, conns)))
 		s.mu.Unlock()
 	}
+	lis = s.countConns("grpc", lis)
 	s.mu.Lock()
 	s.lis = lis
 	s.mu.Unlock()
