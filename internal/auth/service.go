@@ -38,6 +38,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	revoked  *revocations
+	revPath  string
+	revMu    sync.Mutex // serializes RevokeToken's read-modify-write of the list
 	stop     chan struct{}
 	done     chan struct{}
 
@@ -67,8 +69,8 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		keys: cfg.Keyring, endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
-		revoked: newRevocations(cfg.RevokedPath, cfg.Logger),
-		stop:    make(chan struct{}), done: make(chan struct{}),
+		revoked: newRevocations(cfg.RevokedPath, cfg.Logger), revPath: cfg.RevokedPath,
+		stop: make(chan struct{}), done: make(chan struct{}),
 		verified: map[string]*Principal{},
 	}
 	go s.poll(cfg.Poll)
@@ -321,4 +323,28 @@ func newID() string {
 		panic("BUG: crypto/rand failed: " + err.Error())
 	}
 	return hex.EncodeToString(b)
+}
+
+// RevokeToken adds a token id (its jti, or the token_id it was minted
+// with) to the revocation list, as `setsuna token revoke` does, and applies
+// it at once: later calls with that token fail and its open streams end.
+// Only a super-user API key may revoke.
+func (s *Service) RevokeToken(caller *Principal, id string) error {
+	if caller == nil || !caller.SuperUser || caller.Kind != KindAPIKey {
+		return errs.ErrPermissionDenied.Withf("only a super-user API key may revoke tokens")
+	}
+	id = strings.TrimSpace(id)
+	if id == "" || len(id) > MaxTokenIDLen {
+		return errs.ErrInvalidArgument.Withf("a token id must be 1-%d characters", MaxTokenIDLen)
+	}
+	if s.revPath == "" {
+		return errs.ErrUnavailable.Withf("this server keeps no revocation list")
+	}
+	s.revMu.Lock()
+	defer s.revMu.Unlock()
+	if err := Revoke(s.revPath, id); err != nil {
+		return err
+	}
+	s.revoked.reload()
+	return nil
 }
