@@ -23,6 +23,9 @@ var (
 	ErrItemTooLarge    = define(CodeResourceExhausted, "item_size_limit_exceeded", "item size limit exceeded")
 	ErrElementTooLarge = define(CodeResourceExhausted, "element_size_limit_exceeded", "element size limit exceeded")
 	ErrOutOfMemory     = define(CodeResourceExhausted, "max_memory_reached", "server memory limit reached")
+	// ErrItemNotFound: a read that names one item, on a surface whose
+	// protocol answers a miss with an error (the console's item view).
+	ErrItemNotFound = define(CodeNotFound, "item_not_found", "item not found")
 
 	// Engines.
 	// ErrOutcomeUnknown: the engine may or may not have applied a change

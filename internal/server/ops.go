@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/setsuna-io/setsuna/internal/console"
 	"github.com/setsuna-io/setsuna/internal/httpx"
 	"github.com/setsuna-io/setsuna/internal/metrics"
 	"github.com/setsuna-io/setsuna/internal/store"
@@ -40,7 +41,8 @@ func (s *Server) metricsSources() {
 	})
 }
 
-// opsRoutes registers the operations endpoints on the HTTP listener.
+// opsRoutes registers the operations endpoints and the web console on the
+// HTTP listener.
 func (s *Server) opsRoutes() {
 	authn := httpx.Authenticator{Auth: s.auth}
 	s.httpMux.Handle("GET /metrics", authn.Require(s.metrics.Handler(), nil))
@@ -48,6 +50,7 @@ func (s *Server) opsRoutes() {
 	if s.cfg.Pprof {
 		s.httpMux.Handle("/debug/pprof/", authn.Require(metrics.PprofHandler(), nil))
 	}
+	console.New(console.Options{Cache: s.cache, Topics: s.topics, Feed: s.feed, Auth: s.auth, Logger: s.log}).Register(s.httpMux)
 }
 
 // httpSurfaces name the surfaces of the HTTP listener's routes by path
