@@ -81,3 +81,17 @@ proto-pubsub:
 python: build
 	cd clients/python && SETSUNA_BIN=$(CURDIR)/$(BIN) python3 -W error::ResourceWarning -m unittest -v
 .PHONY: python
+
+# The web console (issue 19): internal/console/web builds the assets that
+# internal/console embeds (committed in internal/console/dist, so the binary
+# builds without Node); `make console` rebuilds them. `make test` checks that
+# the committed assets are a fresh build, then runs the end-to-end tests in
+# headless Chromium (Debian's chromium; screenshots in
+# internal/console/web/test-results/).
+CONSOLE_WEB := internal/console/web
+console:
+	cd $(CONSOLE_WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+console-e2e: build
+	cd $(CONSOLE_WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run check && SETSUNA_BIN=$(CURDIR)/$(BIN) npm test
+test: console-e2e
+.PHONY: console console-e2e
