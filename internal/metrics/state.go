@@ -1,9 +1,7 @@
 package metrics
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"strconv"
 	"time"
 
@@ -191,7 +189,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(ch, descCacheEvict, float64(cs.Evictions), cs.Name)
 			counter(ch, descCacheExpire, float64(cs.Expirations), cs.Name)
 		}
-		if len(e.Caches) > capped && capped >= 0 && m.opts.CacheLabels > 0 {
+		if len(e.Caches) > capped && m.opts.CacheLabels > 0 {
 			gauge(ch, descItems, float64(other.Items), otherLabel)
 			gauge(ch, descBytes, float64(other.Bytes), otherLabel)
 			counter(ch, descCacheEvict, float64(other.Evictions), otherLabel)
@@ -248,14 +246,4 @@ func capSet(n, limit int) int {
 		return 0
 	}
 	return min(n, limit)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, cmp.Compare[string])
-	return keys
 }
