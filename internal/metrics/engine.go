@@ -100,25 +100,92 @@ const (
 	opTopicRead
 	opTopicNotify
 	opTopicDropCache
+	opTopicAppendOnce
+	opTopicAppended
+	opTopicSetPresence
+	opTopicPresence
 	numTopicOps
 )
 
 var topicOpNames = [numTopicOps]string{
-	opTopicAppend:    "topic_append",
-	opTopicOpen:      "topic_open",
-	opTopicRead:      "topic_read",
-	opTopicNotify:    "topic_notify",
-	opTopicDropCache: "topic_drop_cache",
+	opTopicAppend:      "topic_append",
+	opTopicOpen:        "topic_open",
+	opTopicRead:        "topic_read",
+	opTopicNotify:      "topic_notify",
+	opTopicDropCache:   "topic_drop_cache",
+	opTopicAppendOnce:  "topic_append_once",
+	opTopicAppended:    "topic_appended",
+	opTopicSetPresence: "topic_set_presence",
+	opTopicPresence:    "topic_presence",
 }
 
 // InstrumentTopicLog wraps a topic log like InstrumentStore; engine names
 // the engine in the labels.
+//
+// The wrapper has exactly the optional capabilities of l (TopicPresence,
+// TopicAppendOnce), since the hub probes for them.
 func (m *Metrics) InstrumentTopicLog(l store.TopicLog, engine string) store.TopicLog {
 	t := &instrumentedLog{TopicLog: l, m: m, engine: engine}
 	for op := range numTopicOps {
 		t.calls[op] = m.engineCalls.WithLabelValues(engine, topicOpNames[op])
 	}
+	o, hasOnce := l.(store.TopicAppendOnce)
+	p, hasPresence := l.(store.TopicPresence)
+	switch {
+	case hasOnce && hasPresence:
+		return struct {
+			*instrumentedLog
+			onceCaps
+			presenceCaps
+		}{t, onceCaps{t, o}, presenceCaps{t, p}}
+	case hasOnce:
+		return struct {
+			*instrumentedLog
+			onceCaps
+		}{t, onceCaps{t, o}}
+	case hasPresence:
+		return struct {
+			*instrumentedLog
+			presenceCaps
+		}{t, presenceCaps{t, p}}
+	}
 	return t
+}
+
+// onceCaps and presenceCaps pass the optional capabilities through,
+// counted.
+type onceCaps struct {
+	t *instrumentedLog
+	o store.TopicAppendOnce
+}
+
+func (c onceCaps) AppendOnce(ctx context.Context, ref store.TopicRef, v store.TopicValue, publisherID, key string, window time.Duration) (seq, page uint64, dup bool, err error) {
+	seq, page, dup, err = c.o.AppendOnce(ctx, ref, v, publisherID, key, window)
+	c.t.done(opTopicAppendOnce, err)
+	return
+}
+
+func (c onceCaps) Appended(ctx context.Context, ref store.TopicRef, key string) (seq, page uint64, found bool, err error) {
+	seq, page, found, err = c.o.Appended(ctx, ref, key)
+	c.t.done(opTopicAppended, err)
+	return
+}
+
+type presenceCaps struct {
+	t *instrumentedLog
+	p store.TopicPresence
+}
+
+func (c presenceCaps) SetPresence(ctx context.Context, node string, ref store.TopicRef, n int, ttl time.Duration) error {
+	err := c.p.SetPresence(ctx, node, ref, n, ttl)
+	c.t.done(opTopicSetPresence, err)
+	return err
+}
+
+func (c presenceCaps) Presence(ctx context.Context, ref store.TopicRef) (int, error) {
+	n, err := c.p.Presence(ctx, ref)
+	c.t.done(opTopicPresence, err)
+	return n, err
 }
 
 type instrumentedLog struct {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/memstore"
 )
 
 func TestCosmosNamer(t *testing.T) {
@@ -128,5 +131,26 @@ func TestFeedTrackerWindow(t *testing.T) {
 	now = now.Add(FeedReaderWindow + time.Second)
 	if len(f.snapshot()) != 0 {
 		t.Fatal("positions outlived the reader window")
+	}
+}
+
+// The topic-log wrapper keeps the log's optional capabilities, which the
+// hub probes for.
+func TestInstrumentedLogKeepsCapabilities(t *testing.T) {
+	m := New(Options{})
+	l := memstore.NewTopicLog(memstore.TopicLogOptions{})
+	defer l.Close()
+	_, once := store.TopicLog(l).(store.TopicAppendOnce)
+	_, presence := store.TopicLog(l).(store.TopicPresence)
+	w := m.InstrumentTopicLog(l, "memory")
+	if _, ok := w.(store.TopicAppendOnce); ok != once {
+		t.Errorf("TopicAppendOnce: %v, the log's %v", ok, once)
+	}
+	if _, ok := w.(store.TopicPresence); ok != presence {
+		t.Errorf("TopicPresence: %v, the log's %v", ok, presence)
+	}
+	type bare struct{ store.TopicLog }
+	if _, ok := m.InstrumentTopicLog(bare{l}, "x").(store.TopicAppendOnce); ok {
+		t.Error("a log without AppendOnce gained it")
 	}
 }

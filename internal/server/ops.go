@@ -57,7 +57,7 @@ func (s *Server) opsRoutes() {
 // prefix, the longest that matches (anything else is "http").
 var httpSurfaces = map[string]string{
 	"/metrics": "ops", "/healthz": "ops", "/readyz": "ops", "/v1/status": "ops", "/debug/": "ops",
-	"/console/": "console",
+	"/console/":   "console",
 	"/v1/publish": "publish", "/v1/subscribe": "publish", "/v1/servers": "publish",
 }
 
