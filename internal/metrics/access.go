@@ -43,8 +43,15 @@ func (a *accessLog) pick() bool {
 }
 
 func (a *accessLog) write(ctx context.Context, surface, op, cache, status string, d time.Duration, slot *auth.CallerSlot) {
+	// The slot has the caller when a surface authenticated inside the
+	// wrapped handler; a caller authenticated before it (gRPC's tap) is in
+	// ctx already.
 	principal := ""
-	if p := slot.Principal(); p != nil {
+	p := slot.Principal()
+	if p == nil {
+		p = auth.FromContext(ctx)
+	}
+	if p != nil {
 		principal = p.ID
 	}
 	a.log.LogAttrs(ctx, a.level, "access",

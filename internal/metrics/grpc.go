@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 )
@@ -104,6 +105,29 @@ func (m *Metrics) method(full string) *method {
 	// Not registered when the table was built (gRPC answers unknown
 	// methods itself, before interceptors): one bounded bucket.
 	return &method{surface: "grpc", op: "other", m: m}
+}
+
+// Tap wraps the listener's tap handle (which admits calls from their
+// headers: stream budgets, authentication) so that the calls it refuses are
+// counted and logged too; they never reach the interceptors.
+func (m *Metrics) Tap(inner tap.ServerInHandle) tap.ServerInHandle {
+	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		start := time.Now()
+		ctx2, err := inner(ctx, info)
+		if err != nil {
+			x := m.method(info.FullMethodName)
+			code := status.Code(err)
+			x.count(code)
+			if m.access.pick() {
+				cache := ""
+				if v := info.Header.Get("cache"); len(v) > 0 {
+					cache = v[0]
+				}
+				m.access.write(ctx, x.surface, x.op, cache, code.String(), time.Since(start), nil)
+			}
+		}
+		return ctx2, err
+	}
 }
 
 // UnaryInterceptor counts and times unary calls and writes their access log

@@ -254,6 +254,10 @@ func TestAccessLog(t *testing.T) {
 	if _, err := cc.Set(t.Context(), &client.SetRequest{CacheName: "logged", Key: client.String("k"), Value: client.String("v")}); err != nil {
 		t.Fatal(err)
 	}
+	anon, _, _ := clients(t, n, "")
+	if _, err := anon.ListCaches(t.Context(), &client.ListCachesRequest{}); err == nil {
+		t.Fatal("ListCaches without a key succeeded")
+	}
 	// The middleware writes its line before the server ends the response.
 	get(t, n, "/metrics", m.JWT)
 	get(t, n, "/readyz", "")
@@ -282,6 +286,9 @@ func TestAccessLog(t *testing.T) {
 	}
 	if _, ok := set["duration"].(float64); !ok {
 		t.Fatalf("Set line has no duration: %v", set)
+	}
+	if l := find("ScsControl/ListCaches"); l["status"] != "Unauthenticated" || l["principal"] != "" {
+		t.Fatalf("refused call's line = %v", l)
 	}
 	if l := find("GET /metrics"); l["surface"] != "ops" || l["status"] != "200" || l["principal"] != m.ID {
 		t.Fatalf("metrics line = %v", l)

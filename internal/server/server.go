@@ -176,7 +176,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.MaxHeaderListSize(64<<10),
 		grpc.ConnectionTimeout(10*time.Second),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute}),
-		grpc.InTapHandle(authn.Tap),
+		grpc.InTapHandle(s.metrics.Tap(authn.Tap)), // refused calls are counted (ops.go)
 		// Reused workers keep their grown stacks: the profile showed 16% of
 		// CPU in stack growth with a fresh goroutine per call. A stream
 		// holds its worker for its whole life, so there are more workers
