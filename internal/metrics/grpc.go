@@ -112,7 +112,10 @@ func (m *Metrics) method(full string) *method {
 // counted and logged too; they never reach the interceptors.
 func (m *Metrics) Tap(inner tap.ServerInHandle) tap.ServerInHandle {
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
-		start := time.Now()
+		var start time.Time
+		if m.access.on { // the clock only for a log line
+			start = time.Now()
+		}
 		ctx2, err := inner(ctx, info)
 		if err != nil {
 			x := m.method(info.FullMethodName)
