@@ -52,7 +52,7 @@ func wantLines(t *testing.T, text string, patterns ...string) {
 	}
 }
 
-func clients(t *testing.T, n *testnode.Node, token string) (*client.CacheClient, *client.TopicClient, *client.FeedClient) {
+func opsClients(t *testing.T, n *testnode.Node, token string) (*client.CacheClient, *client.TopicClient, *client.FeedClient) {
 	t.Helper()
 	cfg := client.Config{Address: n.Addr(), Token: token}
 	cc, err := client.NewCacheClient(cfg)
@@ -74,7 +74,7 @@ func clients(t *testing.T, n *testnode.Node, token string) (*client.CacheClient,
 func TestMetricsExposition(t *testing.T) {
 	n := testnode.Start(t, embed.Config{MaxMemory: 1 << 30})
 	ctx := t.Context()
-	cc, tc, fc := clients(t, n, "")
+	cc, tc, fc := opsClients(t, n, "")
 	if _, err := cc.CreateCache(ctx, &client.CreateCacheRequest{CacheName: "c"}); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestOpsWithAuth(t *testing.T) {
 	n := testnode.Start(t, embed.Config{Auth: true, Pprof: true})
 	super := n.Mint(t, auth.MintRequest{SuperUser: true})
 	scoped := n.Mint(t, auth.MintRequest{Perms: []auth.Permission{{Resource: auth.ResourceCache, Role: auth.RoleReadOnly, Cache: "c"}}})
-	cc, _, _ := clients(t, n, "")
+	cc, _, _ := opsClients(t, n, "")
 	if _, err := cc.ListCaches(t.Context(), &client.ListCachesRequest{}); err == nil {
 		t.Fatal("ListCaches without a key succeeded")
 	}
@@ -247,14 +247,14 @@ func TestAccessLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, _, _ := clients(t, n, m.JWT)
+	cc, _, _ := opsClients(t, n, m.JWT)
 	if _, err := cc.CreateCache(t.Context(), &client.CreateCacheRequest{CacheName: "logged"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cc.Set(t.Context(), &client.SetRequest{CacheName: "logged", Key: client.String("k"), Value: client.String("v")}); err != nil {
 		t.Fatal(err)
 	}
-	anon, _, _ := clients(t, n, "")
+	anon, _, _ := opsClients(t, n, "")
 	if _, err := anon.ListCaches(t.Context(), &client.ListCachesRequest{}); err == nil {
 		t.Fatal("ListCaches without a key succeeded")
 	}
@@ -300,7 +300,7 @@ func TestAccessLog(t *testing.T) {
 
 func TestLabelCaps(t *testing.T) {
 	n := testnode.Start(t, embed.Config{MetricsCacheLabels: 2})
-	cc, _, _ := clients(t, n, "")
+	cc, _, _ := opsClients(t, n, "")
 	for _, name := range []string{"a", "b", "c", "d"} {
 		if _, err := cc.CreateCache(t.Context(), &client.CreateCacheRequest{CacheName: name}); err != nil {
 			t.Fatal(err)
@@ -315,7 +315,7 @@ func TestLabelCaps(t *testing.T) {
 		t.Fatal("a cache over the cap has its own series")
 	}
 	off := testnode.Start(t, embed.Config{MetricsCacheLabels: -1})
-	oc, _, _ := clients(t, off, "")
+	oc, _, _ := opsClients(t, off, "")
 	if _, err := oc.CreateCache(t.Context(), &client.CreateCacheRequest{CacheName: "a"}); err != nil {
 		t.Fatal(err)
 	}
