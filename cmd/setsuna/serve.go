@@ -145,13 +145,16 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		}
 		defer stopCPU()
 	}
+	// Signals are caught before Start logs "setsuna listening": a SIGHUP
+	// sent by whoever waited for that line must not find the default
+	// action (exit) still in place.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 wait:
 	for {
 		select {
