@@ -34,6 +34,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/feed"
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/grpcx"
+	"github.com/setsuna-io/setsuna/internal/leaderboard"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/publish"
 	"github.com/setsuna-io/setsuna/internal/pubsubhttp"
@@ -179,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(streams...),
 	)
-	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.TopicHeartbeat}).Register(s.grpc)
+	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Leaderboards: leaderboard.New(s.store), Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.TopicHeartbeat}).Register(s.grpc)
 	feedrpc.Register(s.grpc, s.feed, cfg.Logger)
 	// The publish API, on both listeners.
 	s.publish = publish.New(s.topics, s.store, publish.Options{DedupWindow: cfg.PublishDedupWindow, MaxRetained: cfg.PublishMaxRetained, Logger: cfg.Logger})
