@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/setsuna-io/setsuna/internal/faults"
+	"github.com/setsuna-io/setsuna/internal/grpcx"
 	"github.com/setsuna-io/setsuna/internal/momentohttp"
 	"github.com/setsuna-io/setsuna/internal/tlsx"
 )
@@ -39,7 +40,12 @@ type momentoComplete struct {
 // is made. Fault injection comes right after panic recovery, before
 // authentication, so that a blocked server refuses every call.
 func (s *Server) setupMomentoComplete(unary *[]grpc.UnaryServerInterceptor, streams *[]grpc.StreamServerInterceptor) ([]grpc.ServerOption, error) {
-	var opts []grpc.ServerOption
+	// A request that does not decode is INVALID_ARGUMENT (Momento's answer),
+	// checked first of all.
+	bad := grpcx.NewBadRequests()
+	opts := []grpc.ServerOption{bad.ServerOption()}
+	*unary = append([]grpc.UnaryServerInterceptor{bad.Unary}, *unary...)
+	*streams = append([]grpc.StreamServerInterceptor{bad.Stream}, *streams...)
 	if s.cfg.TLSEnabled() {
 		r, err := tlsx.New(s.cfg.TLSCert, s.cfg.TLSKey, tlsx.Options{Logger: s.log})
 		if err != nil {
@@ -50,8 +56,9 @@ func (s *Server) setupMomentoComplete(unary *[]grpc.UnaryServerInterceptor, stre
 	}
 	if s.cfg.TestAdminListen != "" {
 		s.faults = faults.New()
-		*unary = append((*unary)[:1], append([]grpc.UnaryServerInterceptor{s.faults.Unary}, (*unary)[1:]...)...)
-		*streams = append((*streams)[:1], append([]grpc.StreamServerInterceptor{s.faults.Stream}, (*streams)[1:]...)...)
+		// After the decode check and panic recovery, before authentication.
+		*unary = append((*unary)[:2], append([]grpc.UnaryServerInterceptor{s.faults.Unary}, (*unary)[2:]...)...)
+		*streams = append((*streams)[:2], append([]grpc.StreamServerInterceptor{s.faults.Stream}, (*streams)[2:]...)...)
 		s.log.Warn("fault injection is on (--test-admin-listen): request metadata can fail and delay calls; never use this in production", "test_admin", s.cfg.TestAdminListen)
 	}
 	return opts, nil
