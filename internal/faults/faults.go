@@ -46,6 +46,8 @@ import (
 const (
 	MaxSessions = 4096            // sessions remembered; the oldest is forgotten first
 	MaxDelay    = 5 * time.Minute // longest injected delay
+
+	deadlineMargin = 20 * time.Millisecond
 )
 
 // Injector holds the sessions' counters and the blocked flag.
@@ -327,10 +329,23 @@ func (in *Injector) before(ctx context.Context, method string) (spec, error) {
 	}
 	rpc := RPCName(method)
 	if s.delay > 0 && matches(s.delayRPCs, rpc) && in.use(s.session, func(x *session) bool { return take(&x.delays, s.delayCount) }) {
-		t := time.NewTimer(s.delay)
+		// A delay past the call's deadline ends just before it with
+		// DEADLINE_EXCEEDED: at the deadline itself grpc-go resets the
+		// stream (RST_STREAM CANCEL), which clients such as grpc-js that
+		// see it before their own timer report as CANCELLED.
+		wait, expires := s.delay, false
+		if dl, ok := ctx.Deadline(); ok {
+			if left := time.Until(dl) - deadlineMargin; left < wait {
+				wait, expires = max(left, 0), true
+			}
+		}
+		t := time.NewTimer(wait)
 		in.event("delay", s.session)
 		select {
 		case <-t.C:
+			if expires {
+				return s, status.Errorf(codes.DeadlineExceeded, "deadline exceeded while delayed by delay-ms (%v) for %s", s.delay, rpc)
+			}
 		case <-ctx.Done():
 			t.Stop()
 			return s, status.FromContextError(ctx.Err()).Err()
