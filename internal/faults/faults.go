@@ -21,13 +21,17 @@
 // dictionary-get, topic-publish, topic-subscribe, ...), space separated. An
 // RPC list that is absent means every RPC. Block and Unblock (the test
 // admin's /block and /unblock) stop and resume every call but health
-// checks: new calls fail with UNAVAILABLE and open streams end with it.
+// checks, as momento-local's dropped packets do: open streams end with
+// UNAVAILABLE (the connection is lost), and new calls wait, unanswered,
+// until the server is unblocked (then they run, as retransmitted packets
+// would get through) or until their deadline.
 package faults
 
 import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,23 +51,25 @@ const (
 	MaxSessions = 4096            // sessions remembered; the oldest is forgotten first
 	MaxDelay    = 5 * time.Minute // longest injected delay
 
-	deadlineMargin = 20 * time.Millisecond
+	deadlineMargin = 5 * time.Millisecond
 )
 
 // Injector holds the sessions' counters and the blocked flag.
 type Injector struct {
 	blocked atomic.Bool
+	gate    atomic.Pointer[chan struct{}] // closed by Unblock; nil when not blocked
 
 	mu       sync.Mutex
 	sessions map[string]*list.Element // of *session, most recent at the front
 	order    *list.List
 	streams  map[*openStream]struct{}
 
-	observe func(event, session string) // tests: "delay" when a delay starts
+	observe func(event, subject string) // tests: see Observe
 }
 
-// Observe sets a function called when an injected delay starts (tests use
-// it to act while a call is held).
+// Observe sets a function called when an injected delay starts ("delay",
+// with the session) and when a call is held by a block ("hold", with the
+// RPC name). Tests use it to act while a call waits.
 func (in *Injector) Observe(fn func(event, session string)) {
 	in.mu.Lock()
 	in.observe = fn
@@ -92,13 +98,59 @@ func New() *Injector {
 	return &Injector{sessions: map[string]*list.Element{}, order: list.New(), streams: map[*openStream]struct{}{}}
 }
 
-// errBlocked is the status of calls refused while blocked.
+// errBlocked ends the streams that are open when the server is blocked.
 var errBlocked = status.Error(codes.Unavailable, "server blocked by the test admin (/unblock resumes it)")
 
-// Block refuses new calls and ends open streams with UNAVAILABLE.
+// hold waits while the server is blocked: until Unblock (nil) or the
+// call's deadline or cancellation.
+func (in *Injector) hold(ctx context.Context, rpc string) error {
+	g := in.gate.Load()
+	if g == nil {
+		return nil
+	}
+	in.event("hold", rpc)
+	return wait(ctx, *g, -1, "held while the server is blocked by the test admin for "+rpc)
+}
+
+// wait returns nil when d passes (d < 0: never) or done closes. A deadline
+// that comes first ends it just before the deadline with DEADLINE_EXCEEDED:
+// at the deadline itself grpc-go resets the stream (RST_STREAM CANCEL),
+// which clients such as grpc-js that see it before their own timer report
+// as CANCELLED.
+func wait(ctx context.Context, done <-chan struct{}, d time.Duration, what string) error {
+	expires := false
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl) - deadlineMargin; d < 0 || left < d {
+			d, expires = max(left, 0), true
+		}
+	}
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-timeout:
+		if expires {
+			return status.Errorf(codes.DeadlineExceeded, "deadline exceeded: %s", what)
+		}
+		return nil
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// Block holds new calls and ends open streams with UNAVAILABLE.
 func (in *Injector) Block() {
-	in.blocked.Store(true)
 	in.mu.Lock()
+	if !in.blocked.Load() {
+		gate := make(chan struct{})
+		in.gate.Store(&gate)
+		in.blocked.Store(true)
+	}
 	open := make([]*openStream, 0, len(in.streams))
 	for s := range in.streams {
 		open = append(open, s)
@@ -109,8 +161,15 @@ func (in *Injector) Block() {
 	}
 }
 
-// Unblock serves calls again.
-func (in *Injector) Unblock() { in.blocked.Store(false) }
+// Unblock serves calls again, the held ones first.
+func (in *Injector) Unblock() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if g := in.gate.Swap(nil); g != nil {
+		in.blocked.Store(false)
+		close(*g)
+	}
+}
 
 // Blocked reports whether calls are refused.
 func (in *Injector) Blocked() bool { return in.blocked.Load() }
@@ -316,8 +375,9 @@ func (in *Injector) before(ctx context.Context, method string) (spec, error) {
 	if exempt(method) {
 		return spec{}, nil
 	}
-	if in.blocked.Load() {
-		return spec{}, errBlocked
+	rpc := RPCName(method)
+	if err := in.hold(ctx, rpc); err != nil {
+		return spec{}, err
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	s, err := parseSpec(md)
@@ -327,31 +387,13 @@ func (in *Injector) before(ctx context.Context, method string) (spec, error) {
 	if !s.hasFaults {
 		return s, nil
 	}
-	rpc := RPCName(method)
 	if s.delay > 0 && matches(s.delayRPCs, rpc) && in.use(s.session, func(x *session) bool { return take(&x.delays, s.delayCount) }) {
-		// A delay past the call's deadline ends just before it with
-		// DEADLINE_EXCEEDED: at the deadline itself grpc-go resets the
-		// stream (RST_STREAM CANCEL), which clients such as grpc-js that
-		// see it before their own timer report as CANCELLED.
-		wait, expires := s.delay, false
-		if dl, ok := ctx.Deadline(); ok {
-			if left := time.Until(dl) - deadlineMargin; left < wait {
-				wait, expires = max(left, 0), true
-			}
-		}
-		t := time.NewTimer(wait)
 		in.event("delay", s.session)
-		select {
-		case <-t.C:
-			if expires {
-				return s, status.Errorf(codes.DeadlineExceeded, "deadline exceeded while delayed by delay-ms (%v) for %s", s.delay, rpc)
-			}
-		case <-ctx.Done():
-			t.Stop()
-			return s, status.FromContextError(ctx.Err()).Err()
+		if err := wait(ctx, nil, s.delay, fmt.Sprintf("delayed by delay-ms (%v) for %s", s.delay, rpc)); err != nil {
+			return s, err
 		}
-		if in.blocked.Load() {
-			return s, errBlocked
+		if err := in.hold(ctx, rpc); err != nil { // blocked during the delay
+			return s, err
 		}
 	}
 	if s.hasErr && matches(s.errRPCs, rpc) && in.use(s.session, func(x *session) bool { return take(&x.errors, s.errCount) }) {

@@ -176,10 +176,17 @@ func get(t *testing.T, url string) {
 	}
 }
 
-// /block ends open streams and refuses calls with UNAVAILABLE; /unblock
-// serves them again.
+// /block ends open streams with UNAVAILABLE and holds new calls, as
+// dropped packets would: until their deadline, or until /unblock, when
+// they run.
 func TestBlockUnblock(t *testing.T) {
 	n := start(t)
+	held := make(chan string, 8)
+	n.Server().Faults().Observe(func(ev, subject string) {
+		if ev == "hold" {
+			held <- subject
+		}
+	})
 	sub, err := n.topic.Subscribe(md(), &pb.SubscriptionRequest{CacheName: "c", Topic: "t"})
 	if err != nil {
 		t.Fatal(err)
@@ -191,10 +198,21 @@ func TestBlockUnblock(t *testing.T) {
 	if _, err := recvUntilError(t, sub); code(err) != codes.Unavailable {
 		t.Fatalf("open stream at block: %v", err)
 	}
-	if _, err := n.data.Get(md(), &pb.GetRequest{CacheKey: []byte("k")}); code(err) != codes.Unavailable {
-		t.Fatalf("call while blocked: %v", err)
+	short, cancel := context.WithTimeout(md(), time.Second)
+	defer cancel()
+	if _, err := n.data.Get(short, &pb.GetRequest{CacheKey: []byte("k")}); code(err) != codes.DeadlineExceeded {
+		t.Fatalf("call while blocked: %v, want DEADLINE_EXCEEDED", err)
+	}
+	<-held
+	done := make(chan error, 1)
+	go func() { _, err := n.data.Get(md(), &pb.GetRequest{CacheKey: []byte("k")}); done <- err }()
+	if rpc := <-held; rpc != "get" {
+		t.Fatalf("held %q", rpc)
 	}
 	get(t, n.admin+"/unblock")
+	if err := <-done; err != nil {
+		t.Fatalf("held call after unblock: %v", err)
+	}
 	if _, err := n.data.Get(md(), &pb.GetRequest{CacheKey: []byte("k")}); err != nil {
 		t.Fatalf("call after unblock: %v", err)
 	}
