@@ -389,8 +389,8 @@ export function runCommand(cmd, args, {env, input} = {}) {
  * logs "setsuna listening" when every listener accepts connections). Returns {child, output(),
  * stop()}; stop sends SIGTERM and waits for the exit.
  */
-export async function startProcess(cmd, args, {env, ready = /setsuna listening/, timeoutMs = STARTUP_TIMEOUT_MS} = {}) {
-  const child = spawn(cmd, args, {env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe']});
+export async function startProcess(cmd, args, {env, cwd, ready = /setsuna listening/, timeoutMs = STARTUP_TIMEOUT_MS} = {}) {
+  const child = spawn(cmd, args, {env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';
   const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({code, signal})));
   await new Promise((resolve, reject) => {
