@@ -55,7 +55,7 @@ test('refreshApiKey of an expired key: INVALID_ARGUMENT', async () => {
   const bin = await setsunaBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'setsuna-refresh-'));
   const port = await freePort();
-  const server = await startProcess(bin, ['serve', '--auth', '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--http-listen', 'off']);
+  const server = await startProcess(bin, ['serve', '--auth', '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--http-listen', 'off', '--cosmos-listen', 'off']);
   try {
     const endpoint = `127.0.0.1:${port}`;
     const overrides = {cacheEndpoint: endpoint, controlEndpoint: endpoint, tokenEndpoint: endpoint, secureConnection: false};

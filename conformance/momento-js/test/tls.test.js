@@ -99,7 +99,7 @@ test('local setup: TLS on a free port, endpoints as host:port', async () => {
   const data = path.join(dir, 'local');
   const server = await startProcess(bin, [
     'serve', '--auth', '--data-dir', data, '--tls-cert', path.join(dir, 'tls', 'server.pem'),
-    '--tls-key', path.join(dir, 'tls', 'server-key.pem'), '--listen', `127.0.0.1:${port}`, '--http-listen', 'off',
+    '--tls-key', path.join(dir, 'tls', 'server-key.pem'), '--listen', `127.0.0.1:${port}`, '--http-listen', 'off', '--cosmos-listen', 'off',
   ]);
   cleanups.push(() => server.stop());
   const key = await must(bin, ['token', 'issue', '--super-user', '--data-dir', data, '--endpoint', `localhost:${port}`, '--expires', '1h']);
