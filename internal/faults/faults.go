@@ -103,6 +103,12 @@ var errBlocked = status.Error(codes.Unavailable, "server blocked by the test adm
 
 // hold waits while the server is blocked: until Unblock (nil) or the
 // call's deadline or cancellation.
+// resetRacesDeadline reports whether the caller is grpc-js (see wait).
+func resetRacesDeadline(ctx context.Context) bool {
+	ua := metadata.ValueFromIncomingContext(ctx, "user-agent")
+	return len(ua) > 0 && strings.HasPrefix(ua[0], "grpc-node-js/")
+}
+
 func (in *Injector) hold(ctx context.Context, rpc string) error {
 	g := in.gate.Load()
 	if g == nil {
@@ -112,14 +118,19 @@ func (in *Injector) hold(ctx context.Context, rpc string) error {
 	return wait(ctx, *g, -1, "held while the server is blocked by the test admin for "+rpc)
 }
 
-// wait returns nil when d passes (d < 0: never) or done closes. A deadline
-// that comes first ends it just before the deadline with DEADLINE_EXCEEDED:
-// at the deadline itself grpc-go resets the stream (RST_STREAM CANCEL),
-// which clients such as grpc-js that see it before their own timer report
-// as CANCELLED.
+// wait returns nil when d passes (d < 0: never) or done closes, or the
+// call's status when its context ends first.
+//
+// At a call's deadline grpc-go resets the stream (RST_STREAM CANCEL).
+// grpc-js sends a timeout rounded down to milliseconds, so that reset
+// reaches it before its own timer fires, and it reports CANCELLED where
+// momento-local, which resets nothing, lets it report DEADLINE_EXCEEDED.
+// For grpc-js callers a deadline that comes first therefore ends the wait
+// just before it with DEADLINE_EXCEEDED; other clients (the Go SDK, whose
+// retry strategies look at the time left) see their own deadline fire.
 func wait(ctx context.Context, done <-chan struct{}, d time.Duration, what string) error {
 	expires := false
-	if dl, ok := ctx.Deadline(); ok {
+	if dl, ok := ctx.Deadline(); ok && resetRacesDeadline(ctx) {
 		if left := time.Until(dl) - deadlineMargin; d < 0 || left < d {
 			d, expires = max(left, 0), true
 		}
