@@ -142,13 +142,15 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		}
 		defer stopCPU()
 	}
+	// Signals are caught before Start logs "setsuna listening": a SIGHUP
+	// sent as soon as the server listens must reload, not kill it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 wait:
 	for {
 		select {
