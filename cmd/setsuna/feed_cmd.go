@@ -31,6 +31,7 @@ Flags of tail:
   --mode string       latest | all (all versions and deletes; from now or a token) (default latest)
   --page-size int     page size hint (default: the server's)
   --poll duration     wait between reads when nothing is new (default 500ms)
+  --count N           exit after N changes (default: follow until interrupted)
 
 Flags may appear before or after the arguments; "--" ends the flags.
   --addr string       server address (default $SETSUNA_ADDR or 127.0.0.1:8080)
@@ -77,6 +78,7 @@ func runFeedIO(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	mode := fs.String("mode", "latest", "latest | all")
 	pageSize := fs.Int("page-size", 0, "page size hint")
 	poll := fs.Duration("poll", 500*time.Millisecond, "wait when nothing is new")
+	count := fs.Uint64("count", 0, "exit after N changes")
 	pos, err := parseInterspersed(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, feedUsage)
@@ -166,6 +168,9 @@ func runFeedIO(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			}
 			if err := enc.Encode(line); err != nil {
 				return exitFailure
+			}
+			if *count--; *count == 0 {
+				return exitOK
 			}
 		}
 		if resp.NotModified() {

@@ -12,6 +12,7 @@ Usage:
   setsuna serve [flags]            run the server (see: setsuna serve -h)
   setsuna cache <command> [args]   manage caches and items (see: setsuna cache -h)
   setsuna token <command> [args]   issue and revoke API keys offline (see: setsuna token -h)
+  setsuna cert dev [flags]         make a development CA and TLS certificate (see: setsuna cert -h)
   setsuna topic <command> [args]   publish to and subscribe to topics (see: setsuna topic -h)
   setsuna feed <command> [args]    read a cache's change feed (see: setsuna feed -h)
   setsuna dict|list|set|zset <command> [args]   collections (see: setsuna dict -h)
@@ -39,6 +40,8 @@ func run(args []string) int {
 		return runCache(args[1:])
 	case "token":
 		return runTopLevelToken(args[1:])
+	case "cert":
+		return runTopLevelCert(args[1:])
 	case "topic":
 		return runTopic(args[1:])
 	case "feed":

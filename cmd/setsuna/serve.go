@@ -39,15 +39,15 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{cfg: &server.Config{}}
 	cfg := o.cfg
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "gRPC listen address (Momento SDKs, Go client)")
-	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (health, /metrics, /v1/status, the console; \"off\" disables it)")
+	fs.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "HTTP listen address (the Momento HTTP API, health, /metrics, /v1/status, the console; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosListen, "cosmos-listen", server.DefaultCosmosListen, "Azure Cosmos DB REST listen address (@azure/cosmos; \"off\" disables it)")
 	fs.StringVar(&cfg.CosmosKey, "cosmos-key", "", "Cosmos account master key, base64 (default: the emulator's well-known key; with --auth, none unless given)")
 	fs.StringVar(&cfg.GraphQLSchema, "graphql-schema", "", "AppSync schema file (SDL): serves GraphQL and its real-time subscriptions on --graphql-listen")
 	fs.StringVar(&cfg.GraphQLListen, "graphql-listen", server.DefaultGraphQLListen, "AppSync GraphQL listen address (HTTP and WebSocket; TLS and plaintext on one port with --tls-cert)")
 	fs.Var((*stringsFlag)(&cfg.GraphQLAPIKeys), "graphql-api-key", "accepted AppSync API key (x-api-key); repeatable")
 	fs.StringVar(&cfg.GraphQLResolvers, "graphql-resolvers", "", "AppSync resolver config file (data sources per field; see docs/graphql-resolvers.md)")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the listeners")
-	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) for every listener; reloaded on change and on SIGHUP (setsuna cert dev makes one)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&cfg.AllowNonLoopback, "allow-non-loopback", false, "allow a non-loopback listen address while auth is off")
 	fs.BoolVar(&cfg.Auth, "auth", false, "require API keys on every call (keys are signed by the keyring in --data-dir)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for signing keys, the revocation list and (unless --persist=false) the data: caches, items, feeds, topics survive a restart (created if missing)")
@@ -86,6 +86,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&cfg.MetricsCacheLabels, "metrics-cache-labels", 0, "caches with their own metric series, the rest summed as cache=\"_other\" (0: 100; -1: none)")
 	fs.IntVar(&cfg.MetricsTopicLabels, "metrics-topic-labels", 0, "topics with their own metric series, the rest summed as topic=\"_other\" (0: 100; -1: none)")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP listener (super users only with --auth)")
+	// Momento complete (issue 12): momento-local's fault injection.
+	fs.StringVar(&cfg.TestAdminListen, "test-admin-listen", "", "turn on momento-local's fault injection (request metadata) and serve /block, /unblock here in plain HTTP; loopback only, never in production")
 	// Read by loadServeConfig before the other flags; declared so -h lists it.
 	fs.String("config", "", "JSON file of flag values, e.g. {\"listen\": \"127.0.0.1:8080\", \"max-memory\": \"1GiB\"}")
 	return o
@@ -162,6 +164,9 @@ wait:
 			if sig == syscall.SIGHUP {
 				if err := srv.Reload(); err != nil {
 					logger.Error("reload", "err", err)
+				}
+				if err := srv.ReloadTLS(); err != nil { // the TLS pair, now
+					logger.Error("tls reload failed; keeping the current certificate", "err", err)
 				}
 				continue
 			}

@@ -20,6 +20,8 @@ same directory as 'setsuna serve --auth --data-dir'); no server is needed.
 Commands:
   issue --super-user [--expires 24h|never]   mint a key and print it (v1 format, for the SDKs)
   issue --all-data [--expires 24h|never]     mint an AllDataReadWrite key (no cache management)
+  issue ... --v2                             mint a v2 API key instead (for MOMENTO_API_KEY with
+                                             MOMENTO_ENDPOINT, CredentialProvider.fromEnvVarV2)
   revoke <id>                                revoke a key by its token id or its jti; a running
                                              server refuses it within a second, streams included
   rotate-key                                 add a new active signing key (old keys keep verifying)
@@ -28,7 +30,10 @@ Commands:
 
 Flags:
   --data-dir DIR   defaults to $SETSUNA_DATA_DIR
-  --endpoint ADDR  endpoint written into issued keys (default 127.0.0.1:8080)
+  --endpoint ADDR  endpoint written into issued v1 keys (default 127.0.0.1:8080). The SDKs
+                   dial cache.ADDR, control.ADDR and token.ADDR over TLS; a NAME without a
+                   port means port 443 (see setsuna cert dev). v2 keys carry no endpoint:
+                   the SDK reads it from MOMENTO_ENDPOINT.
   --token-id ID    token id to embed (issue; shown to subscribers as publisher_id)
 `
 
@@ -51,6 +56,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	allData := fs.Bool("all-data", false, "")
 	expires := fs.String("expires", "24h", "")
 	tokenID := fs.String("token-id", "", "")
+	v2 := fs.Bool("v2", false, "")
 	var pos []string
 	rest := args[1:]
 	for len(rest) > 0 {
@@ -84,7 +90,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if !wantArgs(0) {
 			return 2
 		}
-		req := auth.MintRequest{TokenID: *tokenID}
+		req := auth.MintRequest{TokenID: *tokenID, V2: *v2}
 		switch {
 		case *superUser && !*allData:
 			req.SuperUser = true
@@ -115,6 +121,9 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, m.APIKey)
 		fmt.Fprintf(stderr, "issued key %s (jti) expiring %s\n", m.ID, expiryText(m.ValidUntil))
+		if *v2 {
+			fmt.Fprintf(stderr, "v2 key: export MOMENTO_API_KEY=<the key above> MOMENTO_ENDPOINT=%s\n", *endpoint)
+		}
 		return 0
 	case "revoke":
 		if !wantArgs(1) {

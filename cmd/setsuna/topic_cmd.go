@@ -21,6 +21,8 @@ Commands:
   publish <cache> <topic> <value>   publish a text message
   subscribe <cache> <topic>         print "<sequence number>\t<value>" per message until interrupted
                                     (binary values print as 0x<hex>; discontinuities go to stderr)
+      --after N                     resume after sequence number N (from the replay buffer)
+      --count N                     exit after N messages
 
 Flags may appear before or after the arguments; "--" ends the flags.
   --addr string       server address (default $SETSUNA_ADDR or 127.0.0.1:8080)
@@ -62,6 +64,8 @@ func runTopicIO(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("setsuna topic "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	conn := addConnFlags(fs, "deadline of publish and of the subscription's start")
+	after := fs.Uint64("after", 0, "")
+	count := fs.Uint64("count", 0, "")
 	pos, err := parseInterspersed(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, topicUsage)
@@ -93,7 +97,7 @@ func runTopicIO(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if name == "publish" {
 		return topicPublish(ctx, tc, cc)
 	}
-	return topicSubscribe(ctx, tc, cc)
+	return topicSubscribe(ctx, tc, cc, *after, *count)
 }
 
 func topicPublish(ctx context.Context, tc *client.TopicClient, cc *cacheCall) int {
@@ -105,9 +109,9 @@ func topicPublish(ctx context.Context, tc *client.TopicClient, cc *cacheCall) in
 	return exitOK
 }
 
-func topicSubscribe(ctx context.Context, tc *client.TopicClient, cc *cacheCall) int {
+func topicSubscribe(ctx context.Context, tc *client.TopicClient, cc *cacheCall, after, count uint64) int {
 	cache, topic := cc.args[0], cc.args[1]
-	sub, err := tc.Subscribe(ctx, &client.TopicSubscribeRequest{CacheName: cache, TopicName: topic})
+	sub, err := tc.Subscribe(ctx, &client.TopicSubscribeRequest{CacheName: cache, TopicName: topic, ResumeAtTopicSequenceNumber: after})
 	if err != nil {
 		if ctx.Err() != nil {
 			return exitOK
@@ -126,6 +130,9 @@ func topicSubscribe(ctx context.Context, tc *client.TopicClient, cc *cacheCall) 
 		switch e := ev.(type) {
 		case *client.TopicItem:
 			fmt.Fprintf(cc.stdout, "%d\t%s\n", e.SequenceNumber, formatTopicValue(e.Value))
+			if count--; count == 0 {
+				return exitOK
+			}
 		case *client.TopicDiscontinuity:
 			fmt.Fprintf(cc.stderr, "setsuna: discontinuity: last %d, continuing after %d in page %d\n",
 				e.LastSequenceNumber, e.NewSequenceNumber, e.NewSequencePage)

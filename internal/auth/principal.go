@@ -60,6 +60,8 @@ type Claims struct {
 	SuperUser bool         `json:"su,omitempty"`
 	Perms     []Permission `json:"p,omitempty"`
 	RefreshOf string       `json:"rof,omitempty"` // refresh tokens: jti of their API key
+	// Type "g" marks a v2 API key, as the SDKs detect one (see v2.go).
+	Type string `json:"t,omitempty"`
 }
 
 // Principal is who is calling.

@@ -122,6 +122,18 @@ func unwrap(token string) string {
 
 // parse verifies signature and expiry of a token of one of kinds.
 func (s *Service) parse(token string, kinds ...string) (*Claims, error) {
+	c, err := s.parseSigned(token, kinds...)
+	if err != nil {
+		return nil, err
+	}
+	if c.expired(s.now()) {
+		return nil, errs.ErrUnauthenticated.Withf("token expired")
+	}
+	return c, nil
+}
+
+// parseSigned verifies the signature and kind of a token, not its expiry.
+func (s *Service) parseSigned(token string, kinds ...string) (*Claims, error) {
 	if token == "" {
 		return nil, errs.ErrUnauthenticated.Withf("missing auth token")
 	}
@@ -136,11 +148,10 @@ func (s *Service) parse(token string, kinds ...string) (*Claims, error) {
 	if !kindOK {
 		return nil, errs.ErrUnauthenticated.Withf("a %s token cannot be used here", c.Kind)
 	}
-	if c.ExpiresAt != 0 && s.now().Unix() >= c.ExpiresAt {
-		return nil, errs.ErrUnauthenticated.Withf("token expired")
-	}
 	return c, nil
 }
+
+func (c *Claims) expired(now time.Time) bool { return c.ExpiresAt != 0 && now.Unix() >= c.ExpiresAt }
 
 // Verify authenticates a caller's token (an API key or disposable token).
 func (s *Service) Verify(token string) (*Principal, error) {
@@ -209,6 +220,8 @@ type MintRequest struct {
 	ValidFor    time.Duration // 0: never expires (API keys only)
 	TokenID     string
 	Description string
+	// V2 mints a v2 API key (see v2.go) instead of a v1 key.
+	V2 bool
 }
 
 // Minted is a freshly minted credential in the SDKs' v1 format.
@@ -230,6 +243,7 @@ func (s *Service) GenerateAPIKey(caller *Principal, req MintRequest) (Minted, er
 	if req.ValidFor < 0 {
 		return Minted{}, errs.ErrInvalidToken.Withf("expiry must be positive")
 	}
+	req.V2 = req.V2 || caller.IsV2()
 	return s.mintAPIKey(req, s.now())
 }
 
@@ -266,22 +280,29 @@ func (s *Service) checkMinter(caller *Principal, req MintRequest) error {
 
 // RefreshAPIKey swaps an unexpired API key and its refresh token for a new
 // pair with the same permissions and the same validity period.
+//
+// A forged or revoked key is errs.ErrUnauthenticated; an expired key or
+// refresh token is errs.ErrInvalidToken (INVALID_ARGUMENT), as Momento
+// answers: the request names a pair that can no longer be refreshed.
 func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
-	key, err := s.parse(apiKey, KindAPIKey)
+	key, err := s.parseSigned(apiKey, KindAPIKey)
 	if err != nil {
 		return Minted{}, err
 	}
 	if s.revoked.revoked(key) {
 		return Minted{}, errs.ErrUnauthenticated.Withf("token revoked")
 	}
-	rt, err := s.parse(refreshToken, KindRefresh)
+	rt, err := s.parseSigned(refreshToken, KindRefresh)
 	if err != nil {
 		return Minted{}, err
 	}
 	if rt.RefreshOf != key.ID {
 		return Minted{}, errs.ErrUnauthenticated.Withf("refresh token belongs to another API key")
 	}
-	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID}, s.now())
+	if key.expired(s.now()) || rt.expired(s.now()) {
+		return Minted{}, errs.ErrInvalidToken.Withf("the API key or its refresh token has expired: it can no longer be refreshed")
+	}
+	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2()}, s.now())
 }
 
 // mintAPIKey signs an API key and its refresh token without checking who asks.
@@ -294,6 +315,9 @@ func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
 func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (Minted, error) {
 	c := &Claims{ID: newID(), Kind: KindAPIKey, TokenID: req.TokenID, IssuedAt: now.Unix(),
 		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms}
+	if req.V2 {
+		c.Type = TypeV2
+	}
 	if req.ValidFor > 0 {
 		c.ExpiresAt = now.Add(req.ValidFor).Unix()
 	}
@@ -305,7 +329,11 @@ func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (M
 	if err != nil {
 		return Minted{}, err
 	}
-	return Minted{APIKey: WrapV1(jwt, endpoint), JWT: jwt, RefreshToken: rt, Endpoint: endpoint, ValidUntil: c.ExpiresAt, ID: c.ID}, nil
+	m := Minted{APIKey: WrapV1(jwt, endpoint), JWT: jwt, RefreshToken: rt, Endpoint: endpoint, ValidUntil: c.ExpiresAt, ID: c.ID}
+	if req.V2 {
+		m.APIKey = jwt // a v2 key is the bare JWT; the endpoint travels apart
+	}
+	return m, nil
 }
 
 // WrapV1 encodes a token as the SDKs' v1 key: base64 of {"api_key","endpoint"}.

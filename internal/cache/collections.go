@@ -183,12 +183,16 @@ func (s *Service) ListPop(ctx context.Context, cache string, key []byte, front b
 	return s.st.ListPop(ctx, cache, key, front)
 }
 
-// ListFetch returns the slice [start, end) (see Unbounded).
+// ListFetch returns the slice [start, end) (see Unbounded); found is false
+// when the list is missing or the slice is empty.
 func (s *Service) ListFetch(ctx context.Context, cache string, key []byte, start, end int) ([][]byte, bool, error) {
 	if err := one(ctx, "ListFetch", read, cache, key); err != nil {
 		return nil, false, err
 	}
-	return s.st.ListFetch(ctx, cache, key, start, end)
+	values, found, err := s.st.ListFetch(ctx, cache, key, start, end)
+	// A slice that selects nothing is a miss, as Momento answers: its
+	// ListFetch never returns an empty list.
+	return values, found && len(values) > 0, err
 }
 
 // ListRetain keeps only the slice [start, end).
@@ -324,6 +328,9 @@ func (s *Service) SortedSetUnionStore(ctx context.Context, cache string, key []b
 	}
 	if err := many(ctx, "SortedSetUnionStore", cond, cache, keys); err != nil {
 		return 0, err
+	}
+	if len(sources) == 0 {
+		return 0, errs.ErrInvalidArgument.Msgf("sorted set union store: give at least one source")
 	}
 	if err := checkTTL(ttl); err != nil {
 		return 0, err

@@ -21,6 +21,14 @@ func (s *Service) GetBatch(ctx context.Context, cache string, keys [][]byte) (va
 	if err := many(ctx, "GetBatch", read, cache, keys); err != nil {
 		return nil, nil, err
 	}
+	if len(keys) == 0 {
+		// Nothing to read, but a missing cache is still NOT_FOUND, as
+		// Momento answers.
+		if _, err := s.st.CacheInfo(ctx, cache); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, nil
+	}
 	return s.st.GetBatch(ctx, cache, keys)
 }
 

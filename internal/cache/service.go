@@ -12,6 +12,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"math"
@@ -168,8 +169,13 @@ func checkKey(key []byte) error {
 	if len(key) == 0 {
 		return errs.ErrInvalidArgument.Msgf("cache key must not be empty")
 	}
+	if key[0] == 0 && bytes.HasPrefix(key, serviceKeyPrefix) {
+		return errs.ErrInvalidArgument.Msgf("cache keys beginning with %q are reserved", store.ServiceKeyPrefix)
+	}
 	return nil
 }
+
+var serviceKeyPrefix = []byte(store.ServiceKeyPrefix)
 
 func checkKeys(keys [][]byte) error {
 	for _, k := range keys {

@@ -7,7 +7,11 @@ import (
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
-// Limits advertised by ListCaches; the SDKs show them to users.
+// Limits advertised by ListCaches; the SDKs show them to users. They are
+// the limits the services enforce: item size (key + value), the longest
+// TTL; the topic limits come from the topics service. Setsuna has no rate
+// limits, which the SDKs read as 0 (max_traffic_rate, max_throughput_kbps,
+// max_publish_rate).
 var advertisedCacheLimits = &pb.CacheLimits{
 	MaxItemSizeKb: cache.MaxItemSize / 1024,
 	MaxTtlSeconds: uint64(cache.MaxTTL.Seconds()),
@@ -60,8 +64,9 @@ func (s *Service) topicLimits() *pb.TopicLimits {
 	}
 	l := s.topics.Limits()
 	return &pb.TopicLimits{
-		MaxSubscriptionCount:    uint32(l.MaxSubscriptions),
-		MaxPublishMessageSizeKb: uint32((l.MaxPayloadBytes + 1023) / 1024),
+		MaxSubscriptionCount: uint32(l.MaxSubscriptions),
+		// Rounded down: a message of the advertised size is always accepted.
+		MaxPublishMessageSizeKb: uint32(l.MaxPayloadBytes / 1024),
 	}
 }
 

@@ -1,10 +1,11 @@
 // Package momento is the Momento gRPC surface: it decodes the wire contract
 // of cache_client.Scs, control_client.ScsControl, cache_client.Ping,
-// cache_client.pubsub.Pubsub, auth.Auth and token.Token, calls the cache,
-// topics and auth services, and maps their errors to the statuses (and
-// trailers) the official SDKs expect. It holds no semantics and does no
-// authorization of its own: the services do. Callers are authenticated by
-// the listener's grpcx.Authenticator before a handler runs.
+// cache_client.pubsub.Pubsub, leaderboard.Leaderboard, auth.Auth and
+// token.Token, calls the cache, topics, leaderboard and auth services, and
+// maps their errors to the statuses (and trailers) the official SDKs
+// expect. It holds no semantics and does no authorization of its own: the
+// services do. Callers are authenticated by the listener's
+// grpcx.Authenticator before a handler runs.
 package momento
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/cache"
 	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/leaderboard"
 	"github.com/setsuna-io/setsuna/internal/topics"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
@@ -29,6 +31,8 @@ type Options struct {
 	Cache *cache.Service
 	// Topics serves cache_client.pubsub.Pubsub; nil answers UNIMPLEMENTED.
 	Topics *topics.Service
+	// Leaderboards serves leaderboard.Leaderboard; nil answers UNIMPLEMENTED.
+	Leaderboards *leaderboard.Service
 	// Auth mints tokens; nil is dev mode, where the token RPCs are refused.
 	Auth   *auth.Service
 	Logger *slog.Logger
@@ -40,6 +44,7 @@ type Options struct {
 type Service struct {
 	cache     *cache.Service
 	topics    *topics.Service
+	lb        *leaderboard.Service
 	auth      *auth.Service
 	log       *slog.Logger
 	rep       *errs.Reporter
@@ -57,7 +62,7 @@ func New(o Options) *Service {
 	if o.HeartbeatInterval <= 0 {
 		o.HeartbeatInterval = DefaultHeartbeatInterval
 	}
-	return &Service{cache: o.Cache, topics: o.Topics, auth: o.Auth, log: o.Logger, rep: errs.NewReporter(o.Logger), heartbeat: o.HeartbeatInterval}
+	return &Service{cache: o.Cache, topics: o.Topics, lb: o.Leaderboards, auth: o.Auth, log: o.Logger, rep: errs.NewReporter(o.Logger), heartbeat: o.HeartbeatInterval}
 }
 
 // Register adds every Momento service to gs.
@@ -68,6 +73,9 @@ func (s *Service) Register(gs *grpc.Server) {
 	pb.RegisterAuthServer(gs, &authServer{s: s})
 	pb.RegisterTokenServer(gs, &tokenServer{s: s})
 	pb.RegisterPubsubServer(gs, &pubsubServer{s: s})
+	if s.lb != nil {
+		pb.RegisterLeaderboardServer(gs, &leaderboardServer{s: s, lb: s.lb})
+	}
 }
 
 // PublicMethods are the RPCs that take the caller's key in their body and

@@ -41,14 +41,9 @@ func (s *Server) appsyncSurface() (*appsync.Handler, error) {
 // tlsConfig is the listeners' TLS configuration, or nil without a
 // certificate.
 func (s *Server) tlsConfig() (*tls.Config, error) {
-	if s.cfg.TLSCert == "" {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("cannot load the TLS certificate: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	// The pair is loaded, watched and reloaded by internal/tlsx
+	// (server_momento.go); this is its configuration for HTTP listeners.
+	return s.certsConfig(), nil
 }
 
 // wrapListener is what the named listener serves on.
@@ -56,7 +51,7 @@ func (s *Server) wrapListener(name string, l net.Listener) net.Listener {
 	if name == "graphql" && s.tls != nil {
 		return appsync.SniffTLS(l, s.tls)
 	}
-	return l
+	return s.tlsListener(name, l)
 }
 
 // loadGraphQL reads --graphql-schema and --graphql-resolvers.

@@ -112,6 +112,15 @@ var rpcClasses = map[string]class{
 	"Scs/SortedSetLength":        cRead,
 	"Scs/SortedSetLengthByScore": cRead,
 	"Scs/SortedSetUnionStore":    cCond,
+	// Leaderboards: whole-cache data (key-scoped grants give none).
+	"Leaderboard/UpsertElements":       cWrite,
+	"Leaderboard/RemoveElements":       cWrite,
+	"Leaderboard/DeleteLeaderboard":    cWrite,
+	"Leaderboard/GetLeaderboardLength": cRead,
+	"Leaderboard/GetByRank":            cRead,
+	"Leaderboard/GetByScore":           cRead,
+	"Leaderboard/GetRank":              cRead,
+	"Leaderboard/GetCompetitionRank":   cRead,
 }
 
 func shortName(full string) string {
@@ -193,6 +202,12 @@ func fill(msg protoreflect.Message, depth int) {
 			msg.Set(f, protoreflect.ValueOfString("t"))
 		case f.Name() == "cache_keys":
 			msg.Mutable(f).List().Append(protoreflect.ValueOfBytes([]byte("k")))
+		case f.Name() == "leaderboard":
+			msg.Set(f, protoreflect.ValueOfString("b"))
+		case f.Name() == "ids":
+			msg.Mutable(f).List().Append(protoreflect.ValueOfUint32(1))
+		case f.Name() == "end_exclusive":
+			msg.Set(f, protoreflect.ValueOfUint32(10))
 		case f.Name() == "partition_key" || f.Name() == "range_json":
 			// Feed reads: the whole cache.
 		case f.IsList() && f.Message() != nil && depth < 3:
@@ -306,8 +321,8 @@ func TestPermissionMatrix(t *testing.T) {
 			for _, m := range p.may {
 				allowed = allowed || m == cl
 			}
-			if p.noFeed && strings.HasPrefix(full, "/setsuna.feed.v1.Feed/") {
-				allowed = false // whole-cache reads need a grant on every item
+			if p.noFeed && (strings.HasPrefix(full, "/setsuna.feed.v1.Feed/") || strings.HasPrefix(full, "/leaderboard.Leaderboard/")) {
+				allowed = false // whole-cache data needs a grant on every item
 			}
 			code := e.call(t, full, methods[full], p.token)
 			denied := code == codes.PermissionDenied || code == codes.Unauthenticated

@@ -39,8 +39,11 @@ type Config struct {
 	GraphQLAPIKeys []string
 	// GraphQLResolvers is the resolver config file (data sources per field).
 	GraphQLResolvers string
-	// TLSCert and TLSKey are a PEM certificate and key. The AppSync listener
-	// then serves TLS and plaintext on one port (Amplify always dials wss://).
+	// TLSCert and TLSKey are a PEM certificate and key: TLS on every
+	// listener (the AppSync listener then serves TLS and plaintext on one
+	// port, as Amplify always dials wss://). The pair is reloaded when the
+	// files change and on Server.ReloadTLS (SIGHUP); `setsuna cert dev`
+	// makes a development pair.
 	TLSCert, TLSKey string
 	// AllowNonLoopback lets a server without auth listen on a non-loopback
 	// address. Without it such a configuration is refused.
@@ -126,6 +129,14 @@ type Config struct {
 	MetricsTopicLabels int
 	AccessLogEvery     int
 	Pprof              bool
+
+	// Momento complete (issue 12).
+	//
+	// TestAdminListen turns on momento-local's fault injection: request
+	// metadata (return-error, delay-ms, stream-error, ...) on the gRPC
+	// listener and /block, /unblock on this HTTP address. Off when empty;
+	// never on in production.
+	TestAdminListen string
 }
 
 // Default bounds (see Config).
@@ -249,6 +260,17 @@ func (c *Config) Validate() error {
 	if c.SnapshotAfter < 0 {
 		return fmt.Errorf("snapshot-after must not be negative, got %d", c.SnapshotAfter)
 	}
+	if c.TestAdminListen != "" {
+		// The test admin endpoints take no credentials: loopback only,
+		// whatever --auth says, unless the operator insists.
+		host, _, err := net.SplitHostPort(c.TestAdminListen)
+		if err != nil {
+			return fmt.Errorf("invalid test admin listen address %q: %w", c.TestAdminListen, err)
+		}
+		if !isLoopback(host) && !c.AllowNonLoopback {
+			return fmt.Errorf("%w: test admin %q takes no credentials (pass --allow-non-loopback to expose it)", ErrNonLoopback, c.TestAdminListen)
+		}
+	}
 	return nil
 }
 
@@ -257,6 +279,9 @@ func (c *Config) Persistent() bool { return c.DataDir != "" && !c.NoPersist }
 
 // EngineDir is where a persistent memory engine keeps its log and snapshots.
 func (c *Config) EngineDir() string { return filepath.Join(c.DataDir, "engine") }
+
+// TLSEnabled reports whether the listeners serve TLS.
+func (c *Config) TLSEnabled() bool { return c.TLSCert != "" }
 
 // checkListen checks one listen address: a host:port, and loopback unless
 // auth is on or the operator allowed an open address.

@@ -34,6 +34,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/feed"
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/grpcx"
+	"github.com/setsuna-io/setsuna/internal/leaderboard"
 	"github.com/setsuna-io/setsuna/internal/metrics"
 	"github.com/setsuna-io/setsuna/internal/momento"
 	"github.com/setsuna-io/setsuna/internal/publish"
@@ -74,6 +75,8 @@ type Server struct {
 	tls     *tls.Config      // nil without --tls-cert
 	appsync *appsync.Handler // nil without --graphql-schema
 	metrics *metrics.Metrics // ops.go
+
+	momentoComplete // TLS reloading, fault injection: server_momento.go
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -162,7 +165,12 @@ func New(cfg Config) (*Server, error) {
 	// Metrics first, so that refused calls and recovered panics count.
 	unary := append([]grpc.UnaryServerInterceptor{s.metrics.UnaryInterceptor, recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
 	streams := append([]grpc.StreamServerInterceptor{s.metrics.StreamInterceptor, recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
-	s.grpc = grpc.NewServer(
+	opts, err := s.setupMomentoComplete(&unary, &streams)
+	if err != nil {
+		s.closeEngine()
+		return nil, err
+	}
+	s.grpc = grpc.NewServer(append(opts,
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
 		// The SDKs ping every 5 s even without calls; grpc-go's default
@@ -185,8 +193,8 @@ func New(cfg Config) (*Server, error) {
 		grpc.NumStreamWorkers(uint32(max(16, 4*runtime.GOMAXPROCS(0)))),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(streams...),
-	)
-	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.TopicHeartbeat}).Register(s.grpc)
+	)...)
+	momento.New(momento.Options{Cache: s.cache, Topics: s.topics, Leaderboards: leaderboard.New(s.store), Auth: s.auth, Logger: cfg.Logger, HeartbeatInterval: cfg.heartbeat()}).Register(s.grpc)
 	feedrpc.Register(s.grpc, s.feed, cfg.Logger)
 	// The publish API, on both listeners.
 	s.publish = publish.New(s.topics, s.store, publish.Options{DedupWindow: cfg.PublishDedupWindow, MaxRetained: cfg.PublishMaxRetained, Logger: cfg.Logger})
@@ -206,7 +214,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HTTPEnabled() {
 		s.https = append(s.https, &httpListener{name: "http", addr: cfg.HTTPListen, srv: newHTTPServer(s.instrumentHTTP("http", s.httpMux), cfg.Logger)})
 	}
-	var err error
 	if s.tls, err = s.tlsConfig(); err != nil {
 		s.closeEngine()
 		return nil, err
@@ -228,6 +235,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.https = append(s.https, &httpListener{name: "graphql", addr: cfg.GraphQLListen, srv: newHTTPServer(s.instrumentHTTP("graphql", s.appsync), cfg.Logger)})
 	}
+	s.momentoCompleteHTTP()
 	return s, nil
 }
 
@@ -235,7 +243,9 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) closeEngine() {
 	s.hub.Close()
 	s.feed.Close()
-	s.publish.Close()
+	if s.publish != nil { // New may fail before it is made (TLS files)
+		s.publish.Close()
+	}
 	if s.auth != nil {
 		s.auth.Close()
 	}
@@ -276,6 +286,13 @@ func (s *Server) Start() error {
 	s.mu.Lock()
 	s.lis = lis
 	s.mu.Unlock()
+	if err := s.startTestAdmin(); err != nil {
+		lis.Close()
+		for _, hl := range s.https {
+			hl.lis.Close()
+		}
+		return err
+	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	go func() {
 		if err := s.grpc.Serve(lis); err != nil {
@@ -383,6 +400,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		<-done
 	}
 	httpDone.Wait()
+	s.stopMomentoComplete(ctx)
 	if s.auth != nil {
 		s.auth.Close()
 	}

@@ -725,3 +725,10 @@ type Feed interface {
 	// then poll.
 	FeedNotify(ctx context.Context, cache string) (<-chan struct{}, error)
 }
+
+// ServiceKeyPrefix starts the item keys that services keep inside a cache
+// for data of their own (the leaderboard service's sorted sets). It is part
+// of the data model, not of the engine contract: engines store such keys
+// like any other, and the cache service refuses them from clients, so that
+// no client item can collide with a service's.
+const ServiceKeyPrefix = "\x00setsuna\x00"

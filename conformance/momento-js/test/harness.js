@@ -199,14 +199,14 @@ export function uniqueName(prefix = 'conf') {
  * by the time the tests run: {server, port, client, cacheName, cacheNames, track(name)}.
  * Every cache in cacheNames (plus anything passed to track()) is deleted at the end.
  */
-export function useSetsuna({caches = 1, prefix = 'conf'} = {}) {
+export function useSetsuna({caches = 1, prefix = 'conf', extraArgs = []} = {}) {
   const ctx = {server: null, port: 0, client: null, cacheName: '', cacheNames: [], extraCaches: new Set()};
   ctx.track = name => {
     ctx.extraCaches.add(name);
     return name;
   };
   before(async () => {
-    ctx.server = await startServer();
+    ctx.server = await startServer({extraArgs});
     ctx.port = ctx.server.port;
     ctx.client = makeCacheClient(ctx.port);
     for (let i = 0; i < caches; i++) {
@@ -356,4 +356,66 @@ export async function runSample(sampleFn, client, cacheName) {
     );
   }
   return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12 (Momento complete): the server binary on its own, and processes whose output the
+// tests wait on (no polling).
+
+/** The setsuna binary ($SETSUNA_BIN, or built once per test file). */
+let builtBin;
+export async function setsunaBin() {
+  if (process.env.SETSUNA_BIN) return process.env.SETSUNA_BIN;
+  if (!builtBin) {
+    const {bin, cleanup} = await buildServer();
+    after(cleanup);
+    builtBin = bin;
+  }
+  return builtBin;
+}
+
+/** Run a command to completion; resolves {code, stdout, stderr}. */
+export function runCommand(cmd, args, {env, input} = {}) {
+  return new Promise(resolve => {
+    const child = execFile(cmd, args, {env: env ?? process.env, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) =>
+      resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr})
+    );
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+/**
+ * Start a long-running process and resolve once a line of its output matches ready (the server
+ * logs "setsuna listening" when every listener accepts connections). Returns {child, output(),
+ * stop()}; stop sends SIGTERM and waits for the exit.
+ */
+export async function startProcess(cmd, args, {env, cwd, ready = /setsuna listening/, timeoutMs = STARTUP_TIMEOUT_MS} = {}) {
+  const child = spawn(cmd, args, {env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
+  let output = '';
+  const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({code, signal})));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')}: not ready within ${timeoutMs} ms\n${output}`)), timeoutMs);
+    const onData = chunk => {
+      output += chunk.toString();
+      if (process.env.SETSUNA_SERVER_LOG) process.stderr.write(`[setsuna] ${chunk}`);
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then(info => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} ${args.join(' ')} exited before it was ready: ${JSON.stringify(info)}\n${output}`));
+    });
+  });
+  return {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
