@@ -66,6 +66,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&cfg.TopicReplayMessages, "topic-replay-messages", 0, "messages kept per topic for resuming subscribers (0: 4096)")
 	fs.IntVar(&cfg.TopicMaxSubscriptionsPerKey, "topic-max-subscriptions-per-key", 0, "open topic subscriptions per API key, with --auth (0: 1000; -1: no bound)")
 	fs.Var((*sizeFlag)(&cfg.TopicMaxMemory), "topic-max-memory", "retained topic messages of all topics together (0: an eighth of --max-memory, or 256MiB)")
+	fs.IntVar(&cfg.TopicPublishRate, "topic-publish-rate", 0, "topic messages one API key may publish per second, with --auth (0: 10000; -1: no bound)")
+	fs.Var((*sizeFlag)(&cfg.TopicPublishBytesRate), "topic-publish-bytes-rate", "topic payload bytes one API key may publish per second, with --auth, e.g. 8MiB (0: 32MiB; -1: no bound)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections each listener accepts in total (-1: no bound)")
 	fs.IntVar(&cfg.MaxConnectionsPerIP, "max-connections-per-ip", server.DefaultMaxConnectionsPerIP, "connections each listener accepts from one remote address (-1: no bound)")
 	fs.IntVar(&cfg.MaxStreamsPerConnection, "max-streams-per-connection", server.DefaultMaxStreamsPerConnection, "gRPC calls in flight per connection (-1: no bound)")

@@ -171,3 +171,18 @@ func TestServeBadFlagIsOneLine(t *testing.T) {
 		t.Fatalf("-h: code %d, output:\n%s", code, stderr.String())
 	}
 }
+
+// Every serve flag is in the README's configuration table.
+func TestReadmeListsEveryServeFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	serveFlags(fs)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !bytes.Contains(readme, []byte("`--"+f.Name+"`")) {
+			t.Errorf("README.md does not document --%s", f.Name)
+		}
+	})
+}

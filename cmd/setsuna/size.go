@@ -42,6 +42,10 @@ func parseSize(s string) (int64, error) {
 }
 
 func (f *sizeFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "-1" { // "no bound", where a flag has one
+		*f = -1
+		return nil
+	}
 	n, err := parseSize(s)
 	if err != nil {
 		return err

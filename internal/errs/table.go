@@ -62,6 +62,10 @@ var (
 	ErrEmptyPayload         = define(CodeInvalidArgument, "empty_payload", "a topic message must not be empty")
 	ErrPayloadTooLarge      = define(CodeResourceExhausted, "topic_payload_too_large", "topic message element size limit exceeded")
 	ErrTooManySubscriptions = define(CodeResourceExhausted, "topic_subscriptions_limit_exceeded", "topic subscribers limit exceeded")
+	// The Momento SDKs pick their message by the words "operations" and
+	// "throughput".
+	ErrPublishRateExceeded       = define(CodeResourceExhausted, "operations_rate_limit_exceeded", "publish operations rate limit exceeded")
+	ErrPublishThroughputExceeded = define(CodeResourceExhausted, "throughput_rate_limit_exceeded", "publish throughput limit exceeded")
 
 	// The publish API (internal/publish): statuses and limits of a publication.
 	// ErrNoSubscriber: nobody subscribes to the subject, so nothing was

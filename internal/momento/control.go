@@ -2,6 +2,7 @@ package momento
 
 import (
 	"context"
+	"math"
 
 	"github.com/setsuna-io/setsuna/internal/cache"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
@@ -9,9 +10,9 @@ import (
 
 // Limits advertised by ListCaches; the SDKs show them to users. They are
 // the limits the services enforce: item size (key + value), the longest
-// TTL; the topic limits come from the topics service. Setsuna has no rate
-// limits, which the SDKs read as 0 (max_traffic_rate, max_throughput_kbps,
-// max_publish_rate).
+// TTL; the topic limits come from the topics service. Setsuna has no cache
+// rate limits, which the SDKs read as 0 (max_traffic_rate,
+// max_throughput_kbps); max_publish_rate is the per-key publish quota.
 var advertisedCacheLimits = &pb.CacheLimits{
 	MaxItemSizeKb: cache.MaxItemSize / 1024,
 	MaxTtlSeconds: uint64(cache.MaxTTL.Seconds()),
@@ -63,11 +64,17 @@ func (s *Service) topicLimits() *pb.TopicLimits {
 		return &pb.TopicLimits{}
 	}
 	l := s.topics.Limits()
-	return &pb.TopicLimits{
+	limits := &pb.TopicLimits{
 		MaxSubscriptionCount: uint32(l.MaxSubscriptions),
 		// Rounded down: a message of the advertised size is always accepted.
 		MaxPublishMessageSizeKb: uint32(l.MaxPayloadBytes / 1024),
+		// Per API key, and only keys are bounded: dev mode has none.
+		MaxPublishRate: uint32(min(max(l.Publish.Messages, 0), math.MaxInt32)),
 	}
+	if s.auth == nil {
+		limits.MaxPublishRate = 0
+	}
+	return limits
 }
 
 type pingServer struct {

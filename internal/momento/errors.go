@@ -18,6 +18,8 @@ const (
 	errTrailerItemSize      = "item_size_limit_exceeded"
 	errTrailerElementSize   = "element_size_limit_exceeded"
 	errTrailerSubscriptions = "topic_subscriptions_limit_exceeded"
+	errTrailerRate          = "operations_rate_limit_exceeded"
+	errTrailerThroughput    = "throughput_rate_limit_exceeded"
 )
 
 // status maps a service error to the status the SDKs expect. A
@@ -33,6 +35,10 @@ func (s *Service) status(ctx context.Context, op string, err error) error {
 		return withTrailer(ctx, errTrailerElementSize, codes.ResourceExhausted, e.Msg)
 	case errs.ErrTooManySubscriptions.Reason:
 		return withTrailer(ctx, errTrailerSubscriptions, codes.ResourceExhausted, e.Msg)
+	case errs.ErrPublishRateExceeded.Reason:
+		return withTrailer(ctx, errTrailerRate, codes.ResourceExhausted, e.Msg)
+	case errs.ErrPublishThroughputExceeded.Reason:
+		return withTrailer(ctx, errTrailerThroughput, codes.ResourceExhausted, e.Msg)
 	}
 	return grpcx.Status(e)
 }

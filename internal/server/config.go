@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
+	"github.com/setsuna-io/setsuna/internal/topics"
 )
 
 // Config is everything a Server needs. The zero value of each field means its
@@ -87,6 +88,11 @@ type Config struct {
 	// MaxMemory when it is set, else 256 MiB).
 	TopicMaxSubscriptionsPerKey int
 	TopicMaxMemory              int64
+	// TopicPublishRate and TopicPublishBytesRate bound one API key's
+	// publications per second, in messages and payload bytes (0: 10,000 and
+	// 32 MiB; -1: none). Dev mode is not bounded.
+	TopicPublishRate      int
+	TopicPublishBytesRate int64
 	// TopicHeartbeat is how often an idle subscription gets a heartbeat
 	// (0: 5s, what the SDKs expect; tests shorten it).
 	TopicHeartbeat time.Duration
@@ -193,6 +199,13 @@ func (c *Config) setDefaults() {
 		case *v < 0:
 			*v = 0 // no bound
 		}
+	}
+	orDefault(&c.TopicPublishRate, topics.DefaultPublishMessagesPerKey)
+	switch {
+	case c.TopicPublishBytesRate == 0:
+		c.TopicPublishBytesRate = topics.DefaultPublishBytesPerKey
+	case c.TopicPublishBytesRate < 0:
+		c.TopicPublishBytesRate = 0 // no bound
 	}
 	if c.TopicMaxMemory == 0 {
 		c.TopicMaxMemory = 256 << 20

@@ -150,7 +150,8 @@ func New(cfg Config) (*Server, error) {
 		return info.Epoch, err
 	}
 	s.hub = topics.NewHub(s.topicLog, epochs, topics.HubOptions{MaxLag: cfg.TopicReplayMessages, MaxSubscriptionsPerCache: cfg.TopicMaxSubscriptions})
-	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload, cfg.TopicMaxSubscriptionsPerKey)
+	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload, cfg.TopicMaxSubscriptionsPerKey).
+		WithPublishQuota(topics.PublishQuota{Messages: cfg.TopicPublishRate, Bytes: cfg.TopicPublishBytesRate})
 	s.feed = feed.NewService(s.store)
 	s.cache.OnCacheDeleted(func(info store.CacheInfo) {
 		s.hub.CacheDeleted(context.Background(), info.Name, info.Epoch)

@@ -3,6 +3,7 @@ package topics
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -24,6 +25,8 @@ type Service struct {
 	hub        *Hub
 	maxPayload int
 	perKey     int // subscriptions per caller (0: no bound)
+	quotas     *quotas
+	now        func() time.Time
 
 	mu   sync.Mutex
 	keys map[string]int // open subscriptions by caller
@@ -47,7 +50,14 @@ func NewService(hub *Hub, maxPayload, perKey int) *Service {
 	case perKey < 0:
 		perKey = 0
 	}
-	return &Service{hub: hub, maxPayload: maxPayload, perKey: perKey, keys: map[string]int{}}
+	return &Service{hub: hub, maxPayload: maxPayload, perKey: perKey, keys: map[string]int{}, now: time.Now}
+}
+
+// WithPublishQuota bounds each API key's publications (see PublishQuota);
+// call it before the service is used.
+func (s *Service) WithPublishQuota(q PublishQuota) *Service {
+	s.quotas = newQuotas(q)
+	return s
 }
 
 // Limits are the limits the service enforces, for surfaces that advertise
@@ -55,11 +65,16 @@ func NewService(hub *Hub, maxPayload, perKey int) *Service {
 type Limits struct {
 	MaxPayloadBytes  int
 	MaxSubscriptions int // per cache
+	Publish          PublishQuota
 }
 
 // Limits returns the service's limits.
 func (s *Service) Limits() Limits {
-	return Limits{MaxPayloadBytes: s.maxPayload, MaxSubscriptions: s.hub.opts.MaxSubscriptionsPerCache}
+	l := Limits{MaxPayloadBytes: s.maxPayload, MaxSubscriptions: s.hub.opts.MaxSubscriptionsPerCache}
+	if s.quotas != nil {
+		l.Publish = s.quotas.q
+	}
+	return l
 }
 
 // Hub returns the hub, for the orchestration of cache deletes.
@@ -92,23 +107,8 @@ func authorize(ctx context.Context, name string, a auth.Access, cache, topic str
 // Publish appends v to a topic of cache (creating the topic) and returns its
 // sequence number and page. The publisher id is the caller's token id.
 func (s *Service) Publish(ctx context.Context, cache, topic string, v Value) (seq, page uint64, err error) {
-	if err := checkTopic(cache, topic); err != nil {
-		return 0, 0, err
-	}
-	if err := authorize(ctx, "Publish", auth.AccessWrite, cache, topic); err != nil {
-		return 0, 0, err
-	}
-	if len(v.Data) == 0 {
-		return 0, 0, errs.ErrEmptyPayload
-	}
-	if len(v.Data) > s.maxPayload {
-		return 0, 0, errs.ErrPayloadTooLarge.Withf("%d bytes, the limit is %d bytes", len(v.Data), s.maxPayload)
-	}
-	var publisher string
-	if p := auth.FromContext(ctx); p != nil {
-		publisher = p.TokenID
-	}
-	return s.hub.Publish(ctx, cache, topic, v, publisher)
+	p, err := s.PublishWith(ctx, cache, topic, v, PublishOptions{})
+	return p.Seq, p.Page, err
 }
 
 // Subscribe opens a subscription to a topic of cache starting at from.

@@ -47,8 +47,9 @@ func (s *Service) PublishWith(ctx context.Context, cache, topic string, v Value,
 		return Published{}, errs.ErrPayloadTooLarge.Withf("%d bytes, the limit is %d bytes", len(v.Data), s.maxPayload)
 	}
 	var publisher string
-	if p := auth.FromContext(ctx); p != nil {
-		publisher = p.TokenID
+	caller := auth.FromContext(ctx)
+	if caller != nil {
+		publisher = caller.TokenID
 	}
 	if o.Key != "" {
 		seq, page, found, err := s.hub.Published(ctx, cache, topic, o.Key)
@@ -58,6 +59,10 @@ func (s *Service) PublishWith(ctx context.Context, cache, topic string, v Value,
 		if found {
 			return Published{Seq: seq, Page: page, Duplicate: true}, nil
 		}
+	}
+	// A retry of a publication already made is not charged again.
+	if err := s.quotas.take(caller, len(v.Data), s.now()); err != nil {
+		return Published{}, err
 	}
 	if o.RequireSubscriber {
 		present, err := s.hub.Present(ctx, cache, topic)
