@@ -71,6 +71,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&cfg.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections each listener accepts in total (-1: no bound)")
 	fs.IntVar(&cfg.MaxConnectionsPerIP, "max-connections-per-ip", server.DefaultMaxConnectionsPerIP, "connections each listener accepts from one remote address (-1: no bound)")
 	fs.IntVar(&cfg.MaxStreamsPerConnection, "max-streams-per-connection", server.DefaultMaxStreamsPerConnection, "gRPC calls in flight per connection (-1: no bound)")
+	fs.DurationVar(&cfg.RequestBodyTimeout, "request-body-timeout", 0, "time from a gRPC call's headers to its request message before the call is ended (0: 30s; -1s: none)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", server.DefaultMaxStreams, "gRPC calls in flight in total (-1: no bound)")
 	fs.IntVar(&cfg.MaxStreamsPerKey, "max-streams-per-key", server.DefaultMaxStreamsPerKey, "gRPC calls in flight per API key, with --auth (-1: no bound)")
 	fs.StringVar(&cfg.EntitlementAllowToken, "entitlement-allow-token", "", "publish API: MigratoryData's basic entitlement; publishing needs this token (with auth off, other callers may only subscribe)")

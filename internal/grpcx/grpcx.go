@@ -104,6 +104,7 @@ func authStatus(err error) error {
 
 // Unary authenticates unary calls.
 func (x *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	bodyArrived(ctx) // grpc decoded req before the interceptors
 	if x.public[info.FullMethod] {
 		return h(ctx, req)
 	}
@@ -117,6 +118,9 @@ func (x *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 // Stream authenticates streams at once and ends them when the caller's
 // token is revoked or expires.
 func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if _, ok := ss.Context().Value(bodyTimerKey{}).(*bodyTimer); ok {
+		ss = &firstRecv{ServerStream: ss}
+	}
 	if x.public[info.FullMethod] {
 		return h(srv, ss)
 	}
@@ -141,6 +145,21 @@ func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 type stream struct {
 	grpc.ServerStream
 	ctx context.Context
+}
+
+// firstRecv stops the body timer once the first request message is in.
+type firstRecv struct {
+	grpc.ServerStream
+	done bool
+}
+
+func (s *firstRecv) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if !s.done {
+		s.done = true
+		bodyArrived(s.ServerStream.Context())
+	}
+	return err
 }
 
 func (s *stream) Context() context.Context { return s.ctx }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,6 +24,28 @@ type StreamLimits struct {
 	// that one key cannot take the whole budget. Dev mode has one caller
 	// for everybody and is not bounded per caller.
 	PerCaller int
+	// BodyTimeout bounds the time from a call's headers to its (first)
+	// request message; a call still waiting then is cancelled, so that
+	// half-sent calls cannot hold their slots forever.
+	BodyTimeout time.Duration
+}
+
+// errBodyTimeout ends a call whose request did not arrive in time.
+var errBodyTimeout = status.Error(codes.DeadlineExceeded, "the request message did not arrive in time")
+
+// bodyTimer cancels its call unless stopped first (by the interceptors,
+// once the request message is in).
+type bodyTimer struct {
+	t *time.Timer
+}
+
+type bodyTimerKey struct{}
+
+// bodyArrived stops the call's body timer, if it has one.
+func bodyArrived(ctx context.Context) {
+	if bt, ok := ctx.Value(bodyTimerKey{}).(*bodyTimer); ok {
+		bt.t.Stop()
+	}
 }
 
 // Tap admits a new call from its headers alone, before its body arrives:
@@ -65,6 +88,14 @@ func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 			return nil, authStatus(err)
 		}
 		release = func() { x.streams.Add(-1); r() }
+	}
+	if d := x.limits.BodyTimeout; d > 0 {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		bt := &bodyTimer{t: time.AfterFunc(d, func() { cancel(errBodyTimeout) })}
+		ctx = context.WithValue(ctx, bodyTimerKey{}, bt)
+		r := release
+		release = func() { bt.t.Stop(); r() }
 	}
 	context.AfterFunc(ctx, release)
 	if p != nil {

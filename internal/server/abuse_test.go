@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -118,6 +119,62 @@ func (f *flooder) sync() (refused int) {
 			}
 		}
 	}
+}
+
+// waitEnded reads the server's frames until n streams have ended.
+func (f *flooder) waitEnded(n int) {
+	f.t.Helper()
+	ended := map[uint32]bool{}
+	f.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for len(ended) < n {
+		fr, err := f.fr.ReadFrame()
+		if err != nil {
+			f.t.Fatalf("%d of %d streams ended: reading the server's frames: %v", len(ended), n, err)
+		}
+		switch fr := fr.(type) {
+		case *http2.RSTStreamFrame:
+			ended[fr.StreamID] = true
+		case *http2.HeadersFrame:
+			if fr.StreamEnded() {
+				ended[fr.StreamID] = true
+			}
+		case *http2.DataFrame:
+			if fr.StreamEnded() {
+				ended[fr.StreamID] = true
+			}
+		case *http2.SettingsFrame:
+			if !fr.IsAck() {
+				_ = f.fr.WriteSettingsAck()
+			}
+		}
+	}
+}
+
+// Calls whose request never arrives are ended after --request-body-timeout
+// and give their slots back, while a stream whose request did arrive lives
+// on past it.
+func TestHalfSentCallsAreEnded(t *testing.T) {
+	s := quietServer(t, Config{RequestBodyTimeout: 100 * time.Millisecond})
+	if _, err := pb.NewScsControlClient(dial(t, s.Addr())).CreateCache(t.Context(), &pb.CreateCacheRequest{CacheName: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	s.health.SetServingStatus("probe", healthpb.HealthCheckResponse_NOT_SERVING)
+	watch, err := healthpb.NewHealthClient(dial(t, s.Addr())).Watch(t.Context(), &healthpb.HealthCheckRequest{Service: "probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := watch.Recv(); err != nil || r.Status != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("first watch answer: %v, %v", r, err)
+	}
+	f := newFlooder(t, s.Addr())
+	f.open(20, "")
+	f.waitEnded(20)
+	// The watch's timer was stopped when its request arrived.
+	s.health.SetServingStatus("probe", healthpb.HealthCheckResponse_SERVING)
+	if r, err := watch.Recv(); err != nil || r.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("the watch after the half-sent calls were ended: %v, %v", r, err)
+	}
+	wellBehaved(t, s, "")
 }
 
 func quietServer(t *testing.T, cfg Config) *Server {

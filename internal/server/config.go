@@ -102,8 +102,11 @@ type Config struct {
 	MaxConnections          int
 	MaxConnectionsPerIP     int
 	MaxStreamsPerConnection int
-	MaxStreams              int
-	MaxStreamsPerKey        int
+	// RequestBodyTimeout bounds the time from a gRPC call's headers to its
+	// request message (0: 30s; negative: none).
+	RequestBodyTimeout time.Duration
+	MaxStreams         int
+	MaxStreamsPerKey   int
 	// The publish API (setsuna.pubsub.v1 and /v1/publish, /v1/subscribe).
 	// EntitlementAllowToken turns on MigratoryData's "basic" entitlement:
 	// publishing needs this token (with auth off, other callers may only
@@ -150,8 +153,10 @@ const (
 	DefaultMaxConnections          = 10000
 	DefaultMaxConnectionsPerIP     = 2000
 	DefaultMaxStreamsPerConnection = 1000
-	DefaultMaxStreams              = 50000
-	DefaultMaxStreamsPerKey        = 10000
+	// DefaultRequestBodyTimeout leaves a 5 MB item 30 s to arrive.
+	DefaultRequestBodyTimeout = 30 * time.Second
+	DefaultMaxStreams         = 50000
+	DefaultMaxStreamsPerKey   = 10000
 )
 
 const (
@@ -216,6 +221,12 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxConnections, DefaultMaxConnections)
 	orDefault(&c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
 	orDefault(&c.MaxStreamsPerConnection, DefaultMaxStreamsPerConnection)
+	switch {
+	case c.RequestBodyTimeout == 0:
+		c.RequestBodyTimeout = DefaultRequestBodyTimeout
+	case c.RequestBodyTimeout < 0:
+		c.RequestBodyTimeout = 0 // none
+	}
 	orDefault(&c.MaxStreams, DefaultMaxStreams)
 	orDefault(&c.MaxStreamsPerKey, DefaultMaxStreamsPerKey)
 }

@@ -158,7 +158,7 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	// Surfaces on the gRPC listener.
-	authn := grpcx.NewAuthenticator(s.auth, grpcx.StreamLimits{Max: cfg.MaxStreams, PerCaller: cfg.MaxStreamsPerKey}, append([]string{
+	authn := grpcx.NewAuthenticator(s.auth, grpcx.StreamLimits{Max: cfg.MaxStreams, PerCaller: cfg.MaxStreamsPerKey, BodyTimeout: cfg.RequestBodyTimeout}, append([]string{
 		"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List", "/grpc.health.v1.Health/Watch",
 	}, append(momento.PublicMethods, pubsubrpc.PublicMethods...)...)...)
 	s.authn = authn
