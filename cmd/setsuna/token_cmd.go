@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ Commands:
   issue --all-data [--expires 24h|never]     mint an AllDataReadWrite key (no cache management)
   issue ... --v2                             mint a v2 API key instead (for MOMENTO_API_KEY with
                                              MOMENTO_ENDPOINT, CredentialProvider.fromEnvVarV2)
+  issue ... --init                           create the keyring if --data-dir has none (without it,
+                                             a mistyped --data-dir is an error, not a new keyring)
   revoke <id>                                revoke a key by its token id or its jti; a running
                                              server refuses it within a second, streams included
   rotate-key                                 add a new active signing key (old keys keep verifying)
@@ -57,6 +60,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	expires := fs.String("expires", "24h", "")
 	tokenID := fs.String("token-id", "", "")
 	v2 := fs.Bool("v2", false, "")
+	initKeys := fs.Bool("init", false, "")
 	var pos []string
 	rest := args[1:]
 	for len(rest) > 0 {
@@ -111,7 +115,14 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 			}
 			req.ValidFor = d
 		}
-		kr, err := auth.LoadOrCreateKeyring(keys)
+		load := auth.LoadKeyring
+		if *initKeys {
+			load = auth.LoadOrCreateKeyring
+		}
+		kr, err := load(keys)
+		if errors.Is(err, os.ErrNotExist) {
+			return fail(fmt.Errorf("%s has no keyring (%s): start 'setsuna serve --auth --data-dir %s' once, or give --init to create one", *dataDir, auth.KeyFileName, *dataDir))
+		}
 		if err != nil {
 			return fail(err)
 		}
