@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -22,131 +20,54 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/flood"
 	feedpb "github.com/setsuna-io/setsuna/proto/feedpb"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
 
-// flooder speaks raw HTTP/2 to a gRPC listener: it opens calls that send
-// their headers and one byte of a promised 100-byte message, and never more,
-// as the attack in issue 11 did.
+// flooder is flood.Flooder failing the test on errors.
 type flooder struct {
-	t    *testing.T
+	t *testing.T
+	*flood.Flooder
 	conn net.Conn
-	fr   *http2.Framer
-	hbuf bytes.Buffer
-	henc *hpack.Encoder
-	next uint32
 }
 
 func newFlooder(t *testing.T, addr string) *flooder {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	f, err := flood.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	f := &flooder{t: t, conn: c, fr: http2.NewFramer(c, c), next: 1}
-	f.henc = hpack.NewEncoder(&f.hbuf)
-	if _, err := c.Write([]byte(http2.ClientPreface)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.fr.WriteSettings(); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	t.Cleanup(func() { f.Close() })
+	return &flooder{t: t, Flooder: f, conn: f.Conn}
 }
 
 // open starts n half-sent Set calls, authorized by token when not empty.
-func (f *flooder) open(n int, token string) {
-	f.t.Helper()
-	f.openPath(n, token, "/cache_client.Scs/Set")
-}
+func (f *flooder) open(n int, token string) { f.openPath(n, token, "/cache_client.Scs/Set") }
 
 // openPath starts n half-sent calls of the method at path.
 func (f *flooder) openPath(n int, token, path string) {
 	f.t.Helper()
-	for range n {
-		f.hbuf.Reset()
-		for _, h := range [][2]string{
-			{":method", "POST"}, {":scheme", "http"}, {":path", path}, {":authority", "setsuna"},
-			{"content-type", "application/grpc"}, {"te", "trailers"}, {"cache", "c"}, {"authorization", token},
-		} {
-			if err := f.henc.WriteField(hpack.HeaderField{Name: h[0], Value: h[1]}); err != nil {
-				f.t.Fatal(err)
-			}
-		}
-		id := f.next
-		f.next += 2
-		if err := f.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: f.hbuf.Bytes(), EndHeaders: true}); err != nil {
-			f.t.Fatal(err)
-		}
-		// A gRPC message prefix promising 100 bytes, and the first of them.
-		if err := f.fr.WriteData(id, false, []byte{0, 0, 0, 0, 100, 'x'}); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-}
-
-// sync waits until the server has processed every frame sent so far (the
-// ack of a PING sent after them), counting the streams it refused on the
-// way: RST_STREAM, or a trailers-only response (HEADERS that end the stream).
-func (f *flooder) sync() (refused int) {
-	f.t.Helper()
-	ended := map[uint32]bool{}
-	if err := f.fr.WritePing(false, [8]byte{1}); err != nil {
+	if err := f.Open(n, token, path); err != nil {
 		f.t.Fatal(err)
 	}
-	f.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for {
-		fr, err := f.fr.ReadFrame()
-		if err != nil {
-			f.t.Fatalf("reading the server's frames: %v", err)
-		}
-		switch fr := fr.(type) {
-		case *http2.PingFrame:
-			if fr.IsAck() && fr.Data == [8]byte{1} {
-				return len(ended)
-			}
-		case *http2.RSTStreamFrame:
-			ended[fr.StreamID] = true
-		case *http2.HeadersFrame:
-			if fr.StreamEnded() {
-				ended[fr.StreamID] = true
-			}
-		case *http2.SettingsFrame:
-			if !fr.IsAck() {
-				_ = f.fr.WriteSettingsAck()
-			}
-		}
-	}
 }
 
-// waitEnded reads the server's frames until n streams have ended.
+// sync waits until the server has processed every frame sent so far,
+// counting the streams it refused on the way.
+func (f *flooder) sync() int {
+	f.t.Helper()
+	n, err := f.Sync()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
 func (f *flooder) waitEnded(n int) {
 	f.t.Helper()
-	ended := map[uint32]bool{}
-	f.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for len(ended) < n {
-		fr, err := f.fr.ReadFrame()
-		if err != nil {
-			f.t.Fatalf("%d of %d streams ended: reading the server's frames: %v", len(ended), n, err)
-		}
-		switch fr := fr.(type) {
-		case *http2.RSTStreamFrame:
-			ended[fr.StreamID] = true
-		case *http2.HeadersFrame:
-			if fr.StreamEnded() {
-				ended[fr.StreamID] = true
-			}
-		case *http2.DataFrame:
-			if fr.StreamEnded() {
-				ended[fr.StreamID] = true
-			}
-		case *http2.SettingsFrame:
-			if !fr.IsAck() {
-				_ = f.fr.WriteSettingsAck()
-			}
-		}
+	if err := f.WaitEnded(n); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
