@@ -165,3 +165,10 @@ func Prefixf(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
+
+// ByReason returns the table row with this reason, for errors that cross a
+// process boundary by reason (the redis engine's scripts answer with one).
+func ByReason(reason string) (*Error, bool) {
+	e, ok := table[reason]
+	return e, ok
+}

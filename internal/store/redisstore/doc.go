@@ -1,0 +1,52 @@
+// Package redisstore is the redis engine: store.Store and store.TopicLog on
+// Redis/Valkey ≥ 7, as a Redis Cluster (primaries with replicas) or a single
+// server, shared by any number of Setsuna nodes. It runs the engine-neutral
+// suites (storetest, topicstest) unchanged.
+//
+// # Key layout
+//
+// Every key starts with "sx:". A hash tag ({...}) puts what one Lua script
+// touches in one slot: the catalog, one partition of one cache, one topic.
+// Items are native Redis types, so an operator can look at them with
+// redis-cli.
+//
+//	sx:{sx}:caches           hash   cache name → cache record (JSON: epoch, partitions, scheme, tiling, attrs)
+//	sx:{sx}:epoch            string the last epoch given out (INCR): epochs are unique across every cache,
+//	                                so an epoch names one incarnation of one cache
+//	sx:{sx}:dead             zset   "epoch/partitions" of deleted caches whose keys are still being removed
+//	sx:{r}:<ns>              hash   records of namespace ns (store.Records): key → value
+//
+// Partition P of the cache incarnation with epoch E (tag {E.P}):
+//
+//	sx:{E.P}:s               hash   partition state: lsn (last LSN), gen (item generation, bumped by
+//	                                FlushCache), floor (all-versions retention floor), ms (last commit
+//	                                time, Unix ms: commit times never go back within a partition)
+//	sx:{E.P}:m               hash   item key → meta "kind lsn expiresAtMs modifiedMs prevLSN" (expiresAtMs 0:
+//	                                never); the item index, also what a flush or a cache delete scans
+//	sx:{E.P}:i<gen>:<key>    any    the item: string (scalar), hash (dictionary), set, list, zset
+//	sx:{E.P}:x               zset   latest-version index: item key, score = LSN of its last change
+//	sx:{E.P}:l               stream all-versions-and-deletes log: id <lsn>-0, bounded by count (MAXLEN)
+//	sx:{E.P}:e               zset   expiry schedule: item key, score = expiresAtMs
+//
+// Topic name N of cache C at epoch E (tag {t.E.N}, N replaced by "#" and
+// the hex SHA-1 of N when N holds a brace):
+//
+//	sx:{t.E.N}:...           the topic's stream, state, presence and idempotency keys (topiclog.go)
+//	sx:{tc}:...              per-cache topic bookkeeping (dropped epochs)
+//
+// # Time
+//
+// Every instant (expiry, commit time, presence and idempotency deadlines)
+// comes from the calling node's clock, passed to scripts as an argument;
+// Redis's TIME is never used. Nodes must keep their clocks synchronised
+// (store package documentation). Within a partition, commit times are made
+// non-decreasing, so LSN order is also commit-time order.
+//
+// # Scripts and errors
+//
+// Every mutation of a partition is one Lua script: the item, its meta, the
+// LSN bump, the index and the log change together or not at all. A script
+// refuses with "SXERR <reason>" (a row of the errs table). Runner maps
+// network and cluster errors to the store contract (retried when nothing
+// was done, errs.ErrOutcomeUnknown when a write may have been applied).
+package redisstore
