@@ -30,7 +30,19 @@ conformance: build
 		( cd $$s && npm ci --no-audit --no-fund --loglevel=error && SETSUNA_BIN=$(CURDIR)/$(BIN) npm test ) || exit 1; \
 	done
 
-test: vet unit conformance python
+test: vet unit conformance conformance-cluster python
+
+# The Momento suite once more against two nodes on the redis engine over a
+# fresh Redis Cluster (3 primaries + 3 replicas of Debian's redis-server):
+# cache calls go to one node, topic calls to the other (harness.js). The
+# files that need a node of their own (auth, TLS, fault injection, the
+# README) run on the memory engine only.
+CLUSTER_SUITE := control data cas collections ttl topics leaderboard samples samples-verbatim limits mismatches
+conformance-cluster: build
+	cd conformance/momento-js && npm ci --no-audit --no-fund --loglevel=error && \
+		SETSUNA_BIN=$(CURDIR)/$(BIN) $(GO) run ../../internal/redistest/rediscluster -- \
+		node --test --test-concurrency=1 --test-force-exit $(patsubst %,test/%.test.js,$(CLUSTER_SUITE))
+.PHONY: conformance-cluster
 
 proto:
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

@@ -17,6 +17,7 @@ Usage:
   setsuna feed <command> [args]    read a cache's change feed (see: setsuna feed -h)
   setsuna dict|list|set|zset <command> [args]   collections (see: setsuna dict -h)
   setsuna bench [flags]            load-test Setsuna beside Redis/NATS (see: setsuna bench -h)
+  setsuna cluster nodes [flags]    list the nodes of a redis engine (see: setsuna cluster -h)
   setsuna data verify DIR          check a data directory offline (see: setsuna data -h)
   setsuna version                  print the version
 `
@@ -48,6 +49,8 @@ func run(args []string) int {
 		return runFeed(args[1:])
 	case "bench":
 		return runBench(args[1:])
+	case "cluster":
+		return runCluster(args[1:])
 	case "data":
 		return runData(args[1:])
 	case "dict", "list", "set", "zset":

@@ -56,6 +56,15 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&cfg.Fsync, "fsync", "everysec", "when the data log is fsynced: always (no acknowledged write is lost, even on power loss), everysec (a crash of the process loses nothing acknowledged; power loss about the last second), no (the OS decides)")
 	fs.BoolVar(&cfg.Repair, "repair", false, "start despite damage in the middle of the data log or a damaged snapshot: keep what can be read; every cache gets a new epoch and every topic a new page")
 	fs.Var((*sizeFlag)(&cfg.SnapshotAfter), "snapshot-after", "log growth after which a background snapshot compacts the data log, e.g. 64MiB (0: 64MiB)")
+	// Engines (issue 15).
+	fs.StringVar(&cfg.Engine, "engine", server.EngineMemory, "where the data lives: memory (embedded; with --data-dir it persists there) or redis (Redis/Valkey Cluster or one server at --redis-addrs, shared by every node that names it)")
+	fs.Var((*listFlag)(&cfg.RedisAddrs), "redis-addrs", "redis engine: seed addresses host:port[,host:port...] of a Redis Cluster, or the address of one Redis server")
+	fs.StringVar(&cfg.RedisUsername, "redis-username", "", "redis engine: ACL user name")
+	fs.StringVar(&cfg.RedisPassword, "redis-password", "", "redis engine: password (prefer the SETSUNA_REDIS_PASSWORD environment variable: flags show in ps)")
+	fs.BoolVar(&cfg.RedisTLS, "redis-tls", false, "redis engine: dial Redis with TLS")
+	fs.StringVar(&cfg.RedisCA, "redis-ca", "", "redis engine: PEM file of the CAs that sign Redis's certificate (default: the system roots)")
+	fs.IntVar(&cfg.RedisWaitReplicas, "redis-wait-replicas", 0, "redis engine: each write waits for this many replica acknowledgements (WAIT) before it is answered; 0: answered once the primary has it (a primary failover may lose the last writes)")
+	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's name in the node registry (setsuna cluster nodes; default: random)")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "endpoint advertised in minted API keys (default: the listen address)")
 	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
 	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
@@ -98,7 +107,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 
 const serveUsage = `Usage: setsuna serve [flags]
 
-Runs a Setsuna node on the embedded memory engine. Every flag can also be set
+Runs a Setsuna node, on the embedded memory engine or (--engine redis) on
+Redis/Valkey shared with other nodes. Every flag can also be set
 with an environment variable SETSUNA_<FLAG> (dashes become underscores, e.g.
 SETSUNA_MAX_MEMORY=1GiB) or in the --config JSON file. Precedence: flags, then
 environment, then the config file.
@@ -130,6 +140,7 @@ func serve(args []string, stderr io.Writer, stop <-chan struct{}) int {
 		return 2
 	}
 	cfg.NoPersist = !*o.persist
+	cfg.Version = version
 	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna serve: %v\n", err)
@@ -191,6 +202,19 @@ wait:
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+// listFlag is a comma-separated list (repeating the flag adds to it).
+type listFlag []string
+
+func (f *listFlag) String() string { return strings.Join(*f, ",") }
+func (f *listFlag) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			*f = append(*f, a)
+		}
+	}
+	return nil
 }
 
 // stringsFlag is a repeatable string flag.

@@ -110,6 +110,9 @@ func Start(t testing.TB, o Options) *Cluster {
 	return c
 }
 
+// StartIn starts a cluster with its files in dir, for programs (Stop it).
+func StartIn(dir string, o Options) (*Cluster, error) { return start(dir, o) }
+
 func start(dir string, o Options) (*Cluster, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, errors.New("redis-server is not installed (Debian package redis-server; .ci/run installs it)")

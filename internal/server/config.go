@@ -66,6 +66,25 @@ type Config struct {
 	Fsync         string
 	Repair        bool
 	SnapshotAfter int64
+	// Engine is "memory" (default: the embedded engine) or "redis": the
+	// data, topics and feeds live on Redis/Valkey (RedisAddrs), shared by
+	// every node that names the same servers (engine.go).
+	Engine string
+	// RedisAddrs are seed addresses of a Redis Cluster or one Redis server;
+	// RedisUsername and RedisPassword its ACL credentials; RedisTLS dials it
+	// with TLS, trusting RedisCA (a PEM file) or the system roots;
+	// RedisWaitReplicas makes each write wait for that many replica
+	// acknowledgements (WAIT) before it is answered.
+	RedisAddrs        []string
+	RedisUsername     string
+	RedisPassword     string
+	RedisTLS          bool
+	RedisCA           string
+	RedisWaitReplicas int
+	// NodeID names the node in the registry (default: random); Version is
+	// what the registry says it runs.
+	NodeID  string
+	Version string
 	// Endpoint is the address minted keys advertise (default: Listen).
 	Endpoint string
 	// MaxMemory bounds the memory engine's data, in bytes (0: unbounded).
@@ -185,8 +204,14 @@ func (c *Config) setDefaults() {
 	if c.GraphQLListen == "" {
 		c.GraphQLListen = DefaultGraphQLListen
 	}
+	if c.Engine == "" {
+		c.Engine = EngineMemory
+	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
+		if c.Engine == EngineRedis {
+			c.Partitions = DefaultRedisPartitions
+		}
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
@@ -275,7 +300,10 @@ func (c *Config) Validate() error {
 	if c.MaxMemory < 0 {
 		return fmt.Errorf("max memory must not be negative, got %d", c.MaxMemory)
 	}
-	if c.Auth && c.DataDir == "" {
+	if err := c.validateEngine(); err != nil {
+		return err
+	}
+	if c.Auth && c.DataDir == "" && c.Engine == EngineMemory {
 		return errors.New("auth needs a --data-dir for its signing keys")
 	}
 	if _, err := wal.ParseFsync(c.Fsync); err != nil {
@@ -299,7 +327,9 @@ func (c *Config) Validate() error {
 }
 
 // Persistent reports whether the memory engine keeps its data in DataDir.
-func (c *Config) Persistent() bool { return c.DataDir != "" && !c.NoPersist }
+func (c *Config) Persistent() bool {
+	return c.Engine == EngineMemory && c.DataDir != "" && !c.NoPersist
+}
 
 // EngineDir is where a persistent memory engine keeps its log and snapshots.
 func (c *Config) EngineDir() string { return filepath.Join(c.DataDir, "engine") }

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -31,6 +32,7 @@ import (
 	"github.com/setsuna-io/setsuna/internal/appsync"
 	"github.com/setsuna-io/setsuna/internal/auth"
 	"github.com/setsuna-io/setsuna/internal/cache"
+	"github.com/setsuna-io/setsuna/internal/cluster"
 	"github.com/setsuna-io/setsuna/internal/feed"
 	"github.com/setsuna-io/setsuna/internal/feedrpc"
 	"github.com/setsuna-io/setsuna/internal/grpcx"
@@ -41,8 +43,6 @@ import (
 	"github.com/setsuna-io/setsuna/internal/pubsubhttp"
 	"github.com/setsuna-io/setsuna/internal/pubsubrpc"
 	"github.com/setsuna-io/setsuna/internal/store"
-	"github.com/setsuna-io/setsuna/internal/store/memstore"
-	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 	"github.com/setsuna-io/setsuna/internal/topics"
 )
 
@@ -57,7 +57,9 @@ type Server struct {
 
 	store    store.Store
 	topicLog store.TopicLog
-	auth     *auth.Service // nil with auth off
+	redis    redis.UniversalClient // the redis engine's client (engine.go)
+	nodes    *cluster.Registry     // the node registry (engine.go)
+	auth     *auth.Service         // nil with auth off
 	cache    *cache.Service
 	hub      *topics.Hub
 	topics   *topics.Service
@@ -121,27 +123,16 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	// Engine.
-	mopts := memstore.Options{Partitions: cfg.Partitions, MaxMemory: cfg.MaxMemory, Logger: cfg.Logger,
-		FeedLogRecords: cfg.FeedLogRecords, FeedLogBytes: cfg.FeedLogBytes}
-	topts := memstore.TopicLogOptions{MaxMessages: cfg.TopicReplayMessages, MaxTotalBytes: cfg.TopicMaxMemory}
-	if cfg.Persistent() {
-		fsync, _ := wal.ParseFsync(cfg.Fsync)
-		st, tl, err := memstore.Open(mopts, topts, memstore.PersistOptions{Dir: cfg.EngineDir(), Fsync: fsync, Repair: cfg.Repair, SnapshotAfter: cfg.SnapshotAfter})
-		if err != nil {
-			if s.auth != nil {
-				s.auth.Close()
-			}
-			return nil, err
+	if err := s.openEngine(); err != nil {
+		if s.auth != nil {
+			s.auth.Close()
 		}
-		s.store, s.topicLog = st, tl
-	} else {
-		s.store = memstore.New(mopts)
-		s.topicLog = memstore.NewTopicLog(topts)
+		return nil, err
 	}
 	// Its calls counted (ops.go).
 	s.newMetrics()
 	s.store = s.metrics.InstrumentStore(s.store)
-	s.topicLog = s.metrics.InstrumentTopicLog(s.topicLog, "memory")
+	s.topicLog = s.metrics.InstrumentTopicLog(s.topicLog, cfg.Engine)
 
 	// Services.
 	s.cache = cache.New(s.store, cache.Options{Logger: cfg.Logger})
@@ -252,6 +243,7 @@ func (s *Server) closeEngine() {
 	}
 	_ = s.topicLog.Close()
 	_ = s.store.Close()
+	s.closeRedis()
 }
 
 func streamsPerConn(n int) int {
@@ -309,12 +301,13 @@ func (s *Server) Start() error {
 		}()
 		attrs = append(attrs, hl.name, hl.lis.Addr().String())
 	}
+	s.startRegistry()
 	s.ready.Store(true)
 	persist := "off"
 	if s.cfg.Persistent() {
 		persist = s.cfg.EngineDir() + " fsync=" + cmp.Or(s.cfg.Fsync, "everysec")
 	}
-	s.log.Info("setsuna listening", append(attrs, "engine", "memory", "persist", persist, "auth", s.auth != nil)...)
+	s.log.Info("setsuna listening", append(attrs, "engine", s.cfg.Engine, "node", s.nodeID(), "persist", persist, "auth", s.auth != nil)...)
 	return nil
 }
 
@@ -351,14 +344,23 @@ func (s *Server) Addr() string {
 }
 
 // servers is what the publish API's server list says: this node's id and
-// gRPC address (the advertised endpoint when one is set) and its HTTP
-// address. A cluster will list every node here.
+// gRPC address (the advertised endpoint when one is set) first, then those
+// of the other alive nodes of the engine (the registry), and its HTTP
+// address.
 func (s *Server) servers() (node string, grpcAddrs []string, httpAddr string) {
 	addr := s.cfg.Endpoint
 	if addr == s.cfg.Listen {
 		addr = s.Addr()
 	}
-	return s.hub.NodeID(), []string{addr}, s.HTTPAddr()
+	addrs := []string{addr}
+	if s.nodes != nil {
+		for _, a := range s.nodes.AliveAddrs("grpc") {
+			if a != addr && a != s.Addr() {
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	return s.nodeID(), addrs, s.HTTPAddr()
 }
 
 // GRPCServer is the server's gRPC server, for tests that list its methods.
@@ -402,9 +404,14 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	httpDone.Wait()
 	s.stopMomentoComplete(ctx)
+	if s.nodes != nil {
+		s.nodes.Stop(ctx)
+	}
 	if s.auth != nil {
 		s.auth.Close()
 	}
 	_ = s.topicLog.Close()
-	return s.store.Close()
+	err := s.store.Close()
+	s.closeRedis()
+	return err
 }

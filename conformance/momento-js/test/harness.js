@@ -86,8 +86,41 @@ async function buildServer() {
 /**
  * Start a Setsuna server. Resolves once its port accepts TCP connections.
  * Returns {port, bin, stop(), stderr(), exited}.
+ *
+ * With SETSUNA_REDIS_ADDRS set (make conformance-cluster), it starts two nodes on the redis engine
+ * at those addresses instead, and returns the first one's port: cache clients talk to the first
+ * node, topic clients (makeTopicClient) to the second, so that every test also checks that the
+ * nodes share caches, items and topics.
  */
 export async function startServer({extraArgs = []} = {}) {
+  const redis = process.env.SETSUNA_REDIS_ADDRS;
+  if (!redis) return await startNode({extraArgs});
+  const engine = ['--engine', 'redis', '--redis-addrs', redis];
+  const a = await startNode({extraArgs: [...engine, '--node-id', `conf-a-${process.pid}`, ...extraArgs]});
+  let b;
+  try {
+    b = await startNode({extraArgs: [...engine, '--node-id', `conf-b-${process.pid}`, ...extraArgs]});
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  peers.set(a.port, b.port);
+  return {
+    ...a,
+    peerPort: b.port,
+    stop: async () => {
+      const [ia] = await Promise.all([a.stop(), b.stop()]);
+      return ia;
+    },
+    isRunning: () => a.isRunning() && b.isRunning(),
+    output: () => `--- node a ---\n${a.output()}\n--- node b ---\n${b.output()}`,
+  };
+}
+
+// In cluster mode: the second node of the pair whose first node listens on a port.
+const peers = new Map();
+
+async function startNode({extraArgs = []} = {}) {
   let bin = process.env.SETSUNA_BIN;
   let cleanup = async () => {};
   if (!bin) {
@@ -181,7 +214,7 @@ export function makeCacheClient(port, {defaultTtlSeconds = 60} = {}) {
 export function makeTopicClient(port) {
   return new TopicClient({
     configuration: TopicConfigurations.Default.latest(),
-    credentialProvider: CredentialProvider.forMomentoLocal({hostname: '127.0.0.1', port}),
+    credentialProvider: CredentialProvider.forMomentoLocal({hostname: '127.0.0.1', port: peers.get(port) ?? port}),
   });
 }
 
