@@ -89,8 +89,14 @@ func New(rec store.Records, self Node, o Options) *Registry {
 
 // Start records the node and heartbeats until Stop. The first heartbeat is
 // written before Start returns, so the node is listed once it serves.
-func (r *Registry) Start(ctx context.Context) {
+// addrs are the node's listeners, known once they are bound.
+func (r *Registry) Start(ctx context.Context, addrs map[string]string) {
+	r.mu.Lock()
 	r.self.Started = r.o.Now()
+	if addrs != nil {
+		r.self.Addrs = addrs
+	}
+	r.mu.Unlock()
 	r.beat(ctx)
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	go r.loop()
@@ -128,8 +134,11 @@ func (r *Registry) loop() {
 
 // beat writes the node's record and rereads the list.
 func (r *Registry) beat(ctx context.Context) {
+	r.mu.Lock()
 	r.self.Heartbeat = r.o.Now()
-	b, err := json.Marshal(r.self)
+	self := r.self
+	r.mu.Unlock()
+	b, err := json.Marshal(self)
 	if err != nil {
 		panic("BUG: node record: " + err.Error())
 	}
@@ -147,7 +156,7 @@ func (r *Registry) beat(ctx context.Context) {
 	r.mu.Unlock()
 	if err != nil && wasHealthy {
 		r.o.Logger.Warn("node heartbeat failed", "node", r.self.ID, "err", err)
-	} else if err == nil && !wasHealthy && r.self.Started != r.self.Heartbeat {
+	} else if err == nil && !wasHealthy && self.Started != self.Heartbeat {
 		r.o.Logger.Info("node heartbeat restored", "node", r.self.ID)
 	}
 	if err == nil {
@@ -181,12 +190,15 @@ func (r *Registry) Nodes() []Node {
 // node's first.
 func (r *Registry) AliveAddrs(name string) []string {
 	now := r.o.Now()
+	r.mu.Lock()
+	self := r.self
+	r.mu.Unlock()
 	var out []string
-	if a := r.self.Addrs[name]; a != "" {
+	if a := self.Addrs[name]; a != "" {
 		out = append(out, a)
 	}
 	for _, n := range r.Nodes() {
-		if n.ID == r.self.ID || !n.Alive(now, r.o.TTL) {
+		if n.ID == self.ID || !n.Alive(now, r.o.TTL) {
 			continue
 		}
 		if a := n.Addrs[name]; a != "" && !slices.Contains(out, a) {

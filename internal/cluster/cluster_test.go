@@ -29,8 +29,8 @@ func TestRegistry(t *testing.T) {
 	o := Options{Interval: time.Hour, Now: clk.now} // heartbeats only when the test calls beat
 	a := New(st, Node{ID: "a", Engine: "memory", Addrs: map[string]string{"grpc": "127.0.0.1:1"}}, o)
 	b := New(st, Node{ID: "b", Engine: "memory", Addrs: map[string]string{"grpc": "127.0.0.1:2"}}, o)
-	a.Start(ctx)
-	b.Start(ctx)
+	a.Start(ctx, nil)
+	b.Start(ctx, nil)
 	a.beat(ctx)
 	if got := a.AliveAddrs("grpc"); len(got) != 2 || got[0] != "127.0.0.1:1" || got[1] != "127.0.0.1:2" {
 		t.Fatalf("AliveAddrs = %v, want a's then b's", got)

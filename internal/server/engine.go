@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -123,23 +125,41 @@ func (s *Server) closeRedis() {
 // server list.
 func (s *Server) nodeID() string { return cmp.Or(s.cfg.NodeID, s.hub.NodeID()) }
 
-// startRegistry records the node in the engine's registry (every engine:
-// with the memory engine it lists this node alone).
+// newRegistry makes the node registry (every engine: with the memory
+// engine it lists this node alone); startRegistry records the node once its
+// listeners are bound.
+func (s *Server) newRegistry() {
+	s.nodes = cluster.New(s.store, cluster.Node{ID: s.nodeID(), Engine: s.cfg.Engine, Version: s.cfg.Version}, cluster.Options{Logger: s.log})
+}
+
 func (s *Server) startRegistry() {
-	self := cluster.Node{ID: s.nodeID(), Engine: s.cfg.Engine, Version: s.cfg.Version, Addrs: s.listenerAddrs()}
+	addrs := s.listenerAddrs()
 	if s.cfg.Endpoint != s.cfg.Listen {
-		self.Addrs["grpc"] = s.cfg.Endpoint
+		addrs["grpc"] = s.cfg.Endpoint
 	}
-	s.nodes = cluster.New(s.store, self, cluster.Options{Logger: s.log})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.nodes.Start(ctx)
+	s.nodes.Start(ctx, addrs)
 }
 
 // Nodes are the nodes of the engine as the last heartbeat read them.
-func (s *Server) Nodes() []cluster.Node {
-	if s.nodes == nil {
-		return nil
+func (s *Server) Nodes() []cluster.Node { return s.nodes.Nodes() }
+
+// clusterNodes serves the registry as JSON: {"self": id, "nodes": [{...,
+// "up": bool}]}.
+func (s *Server) clusterNodes(w http.ResponseWriter, _ *http.Request) {
+	type node struct {
+		cluster.Node
+		Up bool `json:"up"`
 	}
-	return s.nodes.Nodes()
+	out := struct {
+		Self  string `json:"self"`
+		Nodes []node `json:"nodes"`
+	}{Self: s.nodeID(), Nodes: []node{}}
+	now := time.Now()
+	for _, n := range s.Nodes() {
+		out.Nodes = append(out.Nodes, node{Node: n, Up: n.Alive(now, s.nodes.TTL())})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }

@@ -47,6 +47,7 @@ func (s *Server) opsRoutes() {
 	authn := httpx.Authenticator{Auth: s.auth}
 	s.httpMux.Handle("GET /metrics", authn.Require(s.metrics.Handler(), nil))
 	s.httpMux.Handle("GET /v1/status", authn.Require(s.metrics.StatusHandler(), nil))
+	s.httpMux.Handle("GET /v1/cluster/nodes", authn.Require(http.HandlerFunc(s.clusterNodes), nil))
 	if s.cfg.Pprof {
 		s.httpMux.Handle("/debug/pprof/", authn.Require(metrics.PprofHandler(), nil))
 	}
@@ -56,7 +57,7 @@ func (s *Server) opsRoutes() {
 // httpSurfaces name the surfaces of the HTTP listener's routes by path
 // prefix, the longest that matches (anything else is "http").
 var httpSurfaces = map[string]string{
-	"/metrics": "ops", "/healthz": "ops", "/readyz": "ops", "/v1/status": "ops", "/debug/": "ops",
+	"/metrics": "ops", "/healthz": "ops", "/readyz": "ops", "/v1/status": "ops", "/v1/cluster/": "ops", "/debug/": "ops",
 	"/console/":   "console",
 	"/v1/publish": "publish", "/v1/subscribe": "publish", "/v1/servers": "publish",
 }

@@ -144,6 +144,7 @@ func New(cfg Config) (*Server, error) {
 	s.topics = topics.NewService(s.hub, cfg.TopicMaxPayload, cfg.TopicMaxSubscriptionsPerKey).
 		WithPublishQuota(topics.PublishQuota{Messages: cfg.TopicPublishRate, Bytes: cfg.TopicPublishBytesRate})
 	s.feed = feed.NewService(s.store)
+	s.newRegistry()
 	s.cache.OnCacheDeleted(func(info store.CacheInfo) {
 		s.hub.CacheDeleted(context.Background(), info.Name, info.Epoch)
 	})
@@ -353,11 +354,9 @@ func (s *Server) servers() (node string, grpcAddrs []string, httpAddr string) {
 		addr = s.Addr()
 	}
 	addrs := []string{addr}
-	if s.nodes != nil {
-		for _, a := range s.nodes.AliveAddrs("grpc") {
-			if a != addr && a != s.Addr() {
-				addrs = append(addrs, a)
-			}
+	for _, a := range s.nodes.AliveAddrs("grpc") {
+		if a != addr && a != s.Addr() {
+			addrs = append(addrs, a)
 		}
 	}
 	return s.nodeID(), addrs, s.HTTPAddr()
@@ -404,9 +403,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	httpDone.Wait()
 	s.stopMomentoComplete(ctx)
-	if s.nodes != nil {
-		s.nodes.Stop(ctx)
-	}
+	s.nodes.Stop(ctx)
 	if s.auth != nil {
 		s.auth.Close()
 	}
