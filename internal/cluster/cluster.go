@@ -81,7 +81,9 @@ type Registry struct {
 	done chan struct{}
 }
 
-// New returns a registry for self; nothing is written until Start.
+// New returns a registry for self; nothing is written until Start. With
+// rec nil the node is alone (an engine no other node shares): it lists
+// itself and writes nothing.
 func New(rec store.Records, self Node, o Options) *Registry {
 	o.defaults()
 	return &Registry{rec: rec, o: o, self: self}
@@ -111,6 +113,9 @@ func (r *Registry) Stop(ctx context.Context) {
 	close(r.stop)
 	<-r.done
 	r.stop = nil
+	if r.rec == nil {
+		return
+	}
 	if err := r.rec.DeleteRecord(ctx, Namespace, r.self.ID); err != nil {
 		r.o.Logger.Warn("cannot remove the node from the registry", "node", r.self.ID, "err", err)
 	}
@@ -138,11 +143,17 @@ func (r *Registry) beat(ctx context.Context) {
 	r.self.Heartbeat = r.o.Now()
 	self := r.self
 	r.mu.Unlock()
+	if r.rec == nil { // a node alone: nothing to share
+		r.mu.Lock()
+		r.healthy, r.nodes = true, []Node{self}
+		r.mu.Unlock()
+		return
+	}
 	b, err := json.Marshal(self)
 	if err != nil {
 		panic("BUG: node record: " + err.Error())
 	}
-	err = r.rec.PutRecord(ctx, Namespace, r.self.ID, b)
+	err = r.rec.PutRecord(ctx, Namespace, self.ID, b)
 	var nodes []Node
 	if err == nil {
 		nodes, err = List(ctx, r.rec)

@@ -82,3 +82,15 @@ func TestListSkipsDamagedRecords(t *testing.T) {
 	f(`{"id":""}`)
 	f(`[]`)
 }
+
+func TestRegistryAlone(t *testing.T) {
+	r := New(nil, Node{ID: "solo", Addrs: map[string]string{"grpc": "127.0.0.1:1"}}, Options{Interval: time.Hour})
+	r.Start(context.Background(), nil)
+	defer r.Stop(context.Background())
+	if got := r.AliveAddrs("grpc"); len(got) != 1 || got[0] != "127.0.0.1:1" {
+		t.Fatalf("AliveAddrs = %v", got)
+	}
+	if n := r.Nodes(); len(n) != 1 || n[0].ID != "solo" || !r.Healthy() {
+		t.Fatalf("Nodes = %v, healthy %v", n, r.Healthy())
+	}
+}

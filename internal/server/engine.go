@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/cluster"
+	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore"
 	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 	"github.com/setsuna-io/setsuna/internal/store/redisstore"
@@ -125,11 +126,15 @@ func (s *Server) closeRedis() {
 // server list.
 func (s *Server) nodeID() string { return cmp.Or(s.cfg.NodeID, s.hub.NodeID()) }
 
-// newRegistry makes the node registry (every engine: with the memory
-// engine it lists this node alone); startRegistry records the node once its
+// newRegistry makes the node registry (with the memory engine it lists
+// this node alone and writes nothing); startRegistry records the node once its
 // listeners are bound.
 func (s *Server) newRegistry() {
-	s.nodes = cluster.New(s.store, cluster.Node{ID: s.nodeID(), Engine: s.cfg.Engine, Version: s.cfg.Version}, cluster.Options{Logger: s.log})
+	var rec store.Records // the memory engine is not shared: the node is alone
+	if s.cfg.Engine == EngineRedis {
+		rec = s.store
+	}
+	s.nodes = cluster.New(rec, cluster.Node{ID: s.nodeID(), Engine: s.cfg.Engine, Version: s.cfg.Version}, cluster.Options{Logger: s.log})
 }
 
 func (s *Server) startRegistry() {
