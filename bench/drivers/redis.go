@@ -11,7 +11,7 @@ import (
 // Redis drives redis-server through go-redis: a pool of one connection per
 // worker, so each worker has one request in flight on its own connection.
 type Redis struct {
-	c *redis.Client
+	c redis.UniversalClient
 }
 
 // NewRedis connects to addr with a pool of poolSize connections, opens them
@@ -33,6 +33,30 @@ func NewRedis(ctx context.Context, addr string, poolSize int) (*Redis, error) {
 		if ctx.Err() != nil {
 			c.Close()
 			return nil, fmt.Errorf("redis at %s not ready: %w", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// NewRedisCluster connects to a Redis Cluster through seed addrs, with a
+// pool of poolSize connections per primary.
+func NewRedisCluster(ctx context.Context, addrs []string, poolSize int) (*Redis, error) {
+	c := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:           addrs,
+		PoolSize:        poolSize,
+		MinIdleConns:    poolSize,
+		DisableIdentity: true,
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+	})
+	for {
+		err := c.Ping(ctx).Err()
+		if err == nil {
+			return &Redis{c: c}, nil
+		}
+		if ctx.Err() != nil {
+			c.Close()
+			return nil, fmt.Errorf("redis cluster at %v not ready: %w", addrs, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

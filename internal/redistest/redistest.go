@@ -410,3 +410,13 @@ func freePorts(n int, bus bool) ([]int, error) {
 	}
 	return out, nil
 }
+
+// PID is the process id (0 when not running).
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
