@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -148,7 +150,7 @@ func runCacheIO(args []string, stdout, stderr io.Writer) int {
 		}
 		cc.ttl = *ttl
 	}
-	c, err := client.NewCacheClient(conn.config())
+	c, err := dial(conn, client.NewCacheClient)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage
@@ -403,6 +405,8 @@ func cacheTTL(ctx context.Context, cc *cacheCall) int {
 type connFlags struct {
 	addr, token *string
 	timeout     *time.Duration
+	tls         *bool
+	tlsCA       *string
 }
 
 func addConnFlags(fs *flag.FlagSet, timeoutHelp string) connFlags {
@@ -415,14 +419,40 @@ func addConnFlags(fs *flag.FlagSet, timeoutHelp string) connFlags {
 		// The token's default is not shown in -h output: it is a secret.
 		token:   fs.String("token", "", "token sent as authorization (default $"+envToken+")"),
 		timeout: fs.Duration("timeout", client.DefaultTimeout, timeoutHelp),
+		tls:     fs.Bool("tls", false, "connect with TLS, trusting the system's CAs (or --tls-ca)"),
+		tlsCA:   fs.String("tls-ca", os.Getenv(envTLSCA), "PEM file of the CA that signs the server's certificate, e.g. setsuna cert dev's ca.pem; implies --tls ($"+envTLSCA+")"),
 	}
 }
 
+const envTLSCA = "SETSUNA_TLS_CA"
+
 // config is the client configuration; the token falls back to $SETSUNA_TOKEN.
-func (c connFlags) config() client.Config {
+func (c connFlags) config() (client.Config, error) {
 	token := *c.token
 	if token == "" {
 		token = os.Getenv(envToken)
 	}
-	return client.Config{Address: *c.addr, Token: token, Timeout: *c.timeout}
+	cfg := client.Config{Address: *c.addr, Token: token, Timeout: *c.timeout, TLS: *c.tls}
+	if *c.tlsCA != "" {
+		pem, err := os.ReadFile(*c.tlsCA)
+		if err != nil {
+			return cfg, fmt.Errorf("cannot read --tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return cfg, fmt.Errorf("--tls-ca %s holds no PEM certificate", *c.tlsCA)
+		}
+		cfg.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return cfg, nil
+}
+
+// dial makes a client of the connection flags with mk (client.NewCacheClient, ...).
+func dial[T any](c connFlags, mk func(client.Config) (T, error)) (T, error) {
+	cfg, err := c.config()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return mk(cfg)
 }

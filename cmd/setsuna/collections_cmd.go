@@ -169,7 +169,7 @@ func runCollectionIO(group string, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "setsuna: --timeout and --ttl must be positive\n")
 		return exitUsage
 	}
-	c, err := client.NewCacheClient(conn.config())
+	c, err := dial(conn, client.NewCacheClient)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage

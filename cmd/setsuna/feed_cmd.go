@@ -96,7 +96,7 @@ func runFeedIO(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "setsuna: --timeout and --poll must be positive, --page-size not negative")
 		return exitUsage
 	}
-	fc, err := client.NewFeedClient(conn.config())
+	fc, err := dial(conn, client.NewFeedClient)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage

@@ -87,7 +87,7 @@ func runTopicIO(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "setsuna: --timeout must be positive, got %v\n", *conn.timeout)
 		return exitUsage
 	}
-	tc, err := client.NewTopicClient(conn.config())
+	tc, err := dial(conn, client.NewTopicClient)
 	if err != nil {
 		fmt.Fprintf(stderr, "setsuna: cannot create client: %v\n", err)
 		return exitUsage

@@ -31,6 +31,7 @@ import json
 import queue
 import random
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -167,8 +168,9 @@ def _parse_server(entry):
     if len(fields) != 1:
         raise MigratoryDataException(MigratoryDataException.E_INVALID_URL, entry)
     addr = fields[0]
-    if addr.startswith("http://"):
-        addr = addr[len("http://"):]
+    for scheme in ("http://", "https://"):
+        if addr.startswith(scheme):
+            addr = addr[len(scheme):]
     addr = addr.rstrip("/")
     host, sep, port = addr.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -261,8 +263,33 @@ class MigratoryDataClient:
         self._publish_timeout = 10.0
         self._connect_timeout = 5.0
         self._liveness = 15.0
+        self._tls = False
+        self._ssl_context = None
 
     # Configuration.
+
+    def setEncryption(self, encryption):
+        """Connect with TLS (HTTPS), verifying the servers' certificates
+        against the system's CAs, or those of setSSLContext. A server entry
+        "https://host:port" turns it on too."""
+        with self._lock:
+            self._tls = bool(encryption)
+
+    def setSSLContext(self, context):
+        """Use this ssl.SSLContext for TLS (e.g. one that trusts a private
+        CA: ssl.create_default_context(cafile=...)); implies encryption."""
+        with self._lock:
+            self._ssl_context = context
+            self._tls = True
+
+    def _http(self, host, port, timeout):
+        with self._lock:
+            tls, ctx = self._tls, self._ssl_context
+        if not tls:
+            return http.client.HTTPConnection(host, port, timeout=timeout)
+        if ctx is None:
+            ctx = ssl.create_default_context()
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)
 
     def setEntitlementToken(self, token):
         """Assign an authorization token to the client: a Setsuna token, or
@@ -278,6 +305,8 @@ class MigratoryDataClient:
             raise MigratoryDataException(MigratoryDataException.E_CLUSTER_MEMBERS_NULL)
         parsed = [_parse_server(s) for s in servers]
         with self._lock:
+            if any(s.strip().split()[-1].startswith("https://") for s in servers):
+                self._tls = True
             if self._closed:
                 raise MigratoryDataException(MigratoryDataException.E_DISCONNECTED)
             self._servers = parsed
@@ -386,7 +415,7 @@ class MigratoryDataClient:
         return None
 
     def _probe(self, host, port):
-        conn = http.client.HTTPConnection(host, port, timeout=self._connect_timeout)
+        conn = self._http(host, port, self._connect_timeout)
         try:
             conn.request("GET", "/v1/servers")
             resp = conn.getresponse()
@@ -490,7 +519,7 @@ class MigratoryDataClient:
         t.start()
 
     def _stream(self, sess, subject, sub):
-        conn = http.client.HTTPConnection(sess.host, sess.port, timeout=self._liveness)
+        conn = self._http(sess.host, sess.port, self._liveness)
         try:
             headers = {"Accept": "text/event-stream"}
             with self._lock:
@@ -665,7 +694,7 @@ class MigratoryDataClient:
             headers = {"Content-Type": "application/json"}
             if token:
                 headers["Authorization"] = "Bearer " + token
-            conn = http.client.HTTPConnection(sess.host, sess.port, timeout=left)
+            conn = self._http(sess.host, sess.port, left)
             try:
                 conn.request("POST", "/v1/publish", body=payload, headers=headers)
                 resp = conn.getresponse()

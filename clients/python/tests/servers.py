@@ -39,8 +39,9 @@ class Server:
         for _ in self.proc.stderr:
             pass
 
-    def create_cache(self, name):
-        subprocess.run([BIN, "cache", "create", "--addr", self.grpc, name], check=True,
+    def create_cache(self, name, tls_ca=None):
+        tls = ["--tls-ca", tls_ca] if tls_ca else []
+        subprocess.run([BIN, "cache", "create", "--addr", self.grpc, *tls, name], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self):

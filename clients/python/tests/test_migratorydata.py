@@ -1,5 +1,6 @@
 """The MigratoryData API against real Setsuna servers (separate processes)."""
 
+import os
 import threading
 import unittest
 
@@ -226,3 +227,50 @@ class TestFailover(Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestTLS(Base):
+    def test_publish_and_subscribe_over_https(self):
+        import shutil
+        import ssl
+        import subprocess
+        import tempfile
+        from .servers import BIN
+        data = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, data)
+        subprocess.run([BIN, "cert", "dev", "--data-dir", data], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tls = os.path.join(data, "tls")
+        s = self.server("--tls-cert", os.path.join(tls, "server.pem"), "--tls-key", os.path.join(tls, "server-key.pem"))
+        s.create_cache("sport", tls_ca=os.path.join(tls, "ca.pem"))
+        ctx = ssl.create_default_context(cafile=os.path.join(tls, "ca.pem"))
+        c = MigratoryDataClient()
+        rec = Recorder()
+        c.setListener(rec)
+        c.setQuickReconnectInitialDelay(0.05)
+        c.setSSLContext(ctx)
+        c.setServers(["https://" + s.http])
+        self.addCleanup(c.disconnect)
+        self.subscribed(c, rec, "/sport/tls")
+        self.assertEqual(c.publish(MigratoryDataMessage("/sport/tls", "secret")), C.NOTIFY_PUBLISH_OK)
+        rec.wait("the message", lambda: rec.contents() == ["secret"])
+
+    def test_an_untrusted_certificate_is_refused(self):
+        import shutil
+        import subprocess
+        import tempfile
+        from .servers import BIN
+        data = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, data)
+        subprocess.run([BIN, "cert", "dev", "--data-dir", data], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tls = os.path.join(data, "tls")
+        s = self.server("--tls-cert", os.path.join(tls, "server.pem"), "--tls-key", os.path.join(tls, "server-key.pem"))
+        c = MigratoryDataClient()
+        rec = Recorder()
+        c.setListener(rec)
+        c.setEncryption(True)  # the system's CAs do not know the dev CA
+        c.setServers([s.http])
+        self.addCleanup(c.disconnect)
+        rec.wait("server down", lambda: any(st == C.NOTIFY_SERVER_DOWN for st, _ in rec.statuses))
+        self.assertFalse(any(st == C.NOTIFY_SERVER_UP for st, _ in rec.statuses))
