@@ -101,3 +101,12 @@ export function text(b) {
 export function keyQuery(b) {
   return b.base64 ? 'key_b64=' + encodeURIComponent(b.base64) : 'key=' + encodeURIComponent(b.text || '');
 }
+
+export async function clusterNodes() {
+  const h = {};
+  const k = session.key();
+  if (k) h.Authorization = 'Bearer ' + k;
+  const r = await fetch('/v1/cluster/nodes', { headers: h });
+  if (!r.ok) throw await failure(r);
+  return r.json();
+}

@@ -9,6 +9,7 @@ import { TopicsPage } from './topics.js';
 import { FeedPage } from './feed.js';
 import { ApiKeysPage } from './apikeys.js';
 import { MetricsPage } from './metrics.js';
+import { NodesPage } from './nodes.js';
 import './app.css';
 
 const pages = [
@@ -18,6 +19,7 @@ const pages = [
   { path: 'feed', title: 'Change feed', view: FeedPage },
   { path: 'apikeys', title: 'API keys', view: ApiKeysPage },
   { path: 'metrics', title: 'Metrics', view: MetricsPage },
+  { path: 'nodes', title: 'Nodes', view: NodesPage },
 ];
 
 // route is the page and its parameters of a hash like #/keys?cache=demo.

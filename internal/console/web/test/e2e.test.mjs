@@ -2,7 +2,7 @@
 // driven by playwright-core), against the real binary with auth on: log in
 // with a key, create a cache, set and get a key, watch a topic message
 // arrive live, see a change in the feed tail (and resume it from its
-// continuation), mint and revoke a key, see the charts. Every page gets an
+// continuation), mint and revoke a key, see the charts and the nodes. Every page gets an
 // accessibility check with axe-core (WCAG 2 A/AA rules: labels, contrast,
 // landmarks, ...), and a screenshot in test-results/ (or $SETSUNA_ARTEFACTS),
 // which is not committed.
@@ -167,6 +167,13 @@ test('charts of the main metrics', async () => {
   await page.getByTestId('status-line').filter({ hasText: 'Ready' }).waitFor();
   await page.locator('figure.chart canvas').nth(3).waitFor();
   await checkPage('metrics');
+});
+
+test('the nodes of the engine', async () => {
+  await go('nodes', 'Nodes');
+  await page.getByTestId('nodes-summary').filter({ hasText: /^1 of 1 node up; this is / }).waitFor();
+  await page.getByRole('cell', { name: /\(this node\)$/ }).waitFor();
+  await checkPage('nodes');
 });
 
 test('log out forgets the key', async () => {
