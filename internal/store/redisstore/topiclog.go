@@ -62,9 +62,11 @@ type TopicLogOptions struct {
 	// Budget bounds the retries of one call (Runner.Budget).
 	Budget time.Duration
 
-	// for tests: how often unused wake-up subscriptions are dropped and how
-	// long a quiet wake-up connection waits before it pings.
+	// for tests: how often unused wake-up subscriptions are dropped, how
+	// long a quiet wake-up connection waits before it pings, and a hook
+	// called at each pong.
 	sweepEvery, pingEvery time.Duration
+	onPong                func()
 }
 
 func (o *TopicLogOptions) setDefaults() {

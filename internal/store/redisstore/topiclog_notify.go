@@ -190,6 +190,10 @@ func (l *TopicLog) receive(sh *topicShard) {
 			l.wake(sh, m.Channel)
 		case *redis.Subscription:
 			l.confirm(sh, m)
+		case *redis.Pong:
+			if l.o.onPong != nil {
+				l.o.onPong()
+			}
 		}
 	}
 }
