@@ -218,10 +218,20 @@ func (l *TopicLog) check(ref store.TopicRef) error {
 }
 
 // fail maps an error of a call: after Close, whatever went wrong is
-// ErrShuttingDown.
+// ErrShuttingDown. An unreachable or vanished server may mean that its
+// slots moved: go-redis learns a new topology from MOVED answers, which a
+// dead primary never gives, or only every minute, so ask it to reload.
 func (l *TopicLog) fail(err error) error {
+	if err == nil {
+		return nil
+	}
 	if l.closed.Load() {
 		return errs.ErrShuttingDown
+	}
+	if errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrOutcomeUnknown) {
+		if cc, ok := l.c.(*redis.ClusterClient); ok {
+			cc.ReloadState(context.Background())
+		}
 	}
 	return err
 }

@@ -720,3 +720,85 @@ func BenchmarkTopicAppend(b *testing.B) {
 		})
 	})
 }
+
+// TestTopicLogFailover: a primary dies; its waiters wake, and once a
+// replica took over, subscribers get what is published after it. Its own
+// cluster, since it changes the topology.
+func TestTopicLogFailover(t *testing.T) {
+	c := redistest.Start(t, redistest.Options{Primaries: 3, Replicas: 1})
+	ctx := context.Background()
+	a := NewTopicLog(topicClient(t, c), TopicLogOptions{})
+	defer a.Close()
+	b := NewTopicLog(topicClient(t, c), TopicLogOptions{})
+	defer b.Close()
+	ref := topicRef("failover")
+	epochs := func(context.Context, string) (uint64, error) { return ref.Epoch, nil }
+	ha := topics.NewHub(a, epochs, topics.HubOptions{})
+	defer ha.Close()
+	hb := topics.NewHub(b, epochs, topics.HubOptions{})
+	defer hb.Close()
+	s, err := ha.Subscribe(ctx, ref.Cache, ref.Name, topics.Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := hb.Publish(ctx, ref.Cache, ref.Name, store.TopicValue{Data: []byte("before")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	pollEvents(t, s, 1)
+	other := ref
+	other.Name = "other"
+	ch, err := a.Notify(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Primary(keysOfTopic(ref).wake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := c.Primary(keysOfTopic(other).wake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+	if op == p {
+		waitClosed(t, ch, "the waiter on the dead primary")
+	}
+	if err := c.WaitHealthy(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var published bool
+	for attempt := 0; attempt < 10 && !published; attempt++ {
+		_, _, err := hb.Publish(ctx, ref.Cache, ref.Name, store.TopicValue{Data: []byte("after")}, "")
+		switch {
+		case err == nil:
+			published = true
+		case !errors.Is(err, errs.ErrUnavailable) && !errors.Is(err, errs.ErrOutcomeUnknown):
+			t.Fatalf("publish after the failover: %v", err)
+		}
+	}
+	if !published {
+		t.Fatal("no publish succeeded after the failover")
+	}
+	timeout := time.After(60 * time.Second)
+	for {
+		ready := s.Ready()
+		evs, err := s.Poll(ctx, nil)
+		if err != nil {
+			t.Fatalf("Poll: %v", err)
+		}
+		for _, ev := range evs {
+			if ev.Msg != nil && string(ev.Msg.Value.Data) == "after" {
+				return
+			}
+		}
+		if len(evs) > 0 {
+			continue
+		}
+		select {
+		case <-ready:
+		case <-timeout:
+			t.Fatal("the subscriber never got the message published after the failover")
+		}
+	}
+}
