@@ -189,12 +189,12 @@ func keysOfTopicCache(cache string) topicCacheKeys {
 
 func (k topicCacheKeys) list() []string { return []string{k.state, k.byEpoch, k.checked} }
 
-// indexMember names a topic in its cache's index: "E:N".
-func indexMember(epoch uint64, name string) string {
+// topicIndexMember names a topic in its cache's index: "E:N".
+func topicIndexMember(epoch uint64, name string) string {
 	return strconv.FormatUint(epoch, 10) + ":" + name
 }
 
-func parseIndexMember(cache, m string) (store.TopicRef, bool) {
+func parseTopicIndexMember(cache, m string) (store.TopicRef, bool) {
 	e, name, ok := strings.Cut(m, ":")
 	epoch, err := strconv.ParseUint(e, 10, 64)
 	if !ok || err != nil {
@@ -471,15 +471,15 @@ func (l *TopicLog) Open(ctx context.Context, ref store.TopicRef) (store.TopicSta
 	return store.TopicState{Page: r.a, First: r.b, Last: r.c}, nil
 }
 
-// writeResult: mode a/u: seq, page, dup; mode o: page, first, last.
-type writeResult struct {
+// topicWriteResult: mode a/u: seq, page, dup; mode o: page, first, last.
+type topicWriteResult struct {
 	a, b, c uint64
 	dup     bool
 }
 
-func (l *TopicLog) write(ctx context.Context, ref store.TopicRef, mode string, v store.TopicValue, pub, key string, window time.Duration) (writeResult, error) {
+func (l *TopicLog) write(ctx context.Context, ref store.TopicRef, mode string, v store.TopicValue, pub, key string, window time.Duration) (topicWriteResult, error) {
 	if err := l.check(ref); err != nil {
-		return writeResult{}, err
+		return topicWriteResult{}, err
 	}
 	k := keysOfTopic(ref)
 	now := l.o.Now()
@@ -496,20 +496,20 @@ func (l *TopicLog) write(ctx context.Context, ref store.TopicRef, mode string, v
 	for attempt := 0; ; attempt++ {
 		res, err := l.run.Eval(ctx, topicWriteScript, noResend, []string{k.state, k.stream, k.wake, k.idem, k.idemOrder}, args...)
 		if err != nil {
-			return writeResult{}, l.fail(err)
+			return topicWriteResult{}, l.fail(err)
 		}
 		arr, _ := res.([]any)
 		if len(arr) == 0 {
-			return writeResult{}, fmt.Errorf("redis topic script: unexpected answer %v", res)
+			return topicWriteResult{}, fmt.Errorf("redis topic script: unexpected answer %v", res)
 		}
 		switch arr[0] {
 		case "need":
 			if attempt > 0 {
-				return writeResult{}, errors.New("BUG: redis topic script asks for a page it was given")
+				return topicWriteResult{}, errors.New("BUG: redis topic script asks for a page it was given")
 			}
 			page, err := l.register(ctx, ref)
 			if err != nil {
-				return writeResult{}, l.fail(err)
+				return topicWriteResult{}, l.fail(err)
 			}
 			args[1] = page
 			continue
@@ -517,13 +517,13 @@ func (l *TopicLog) write(ctx context.Context, ref store.TopicRef, mode string, v
 			if len(arr) < 3 {
 				break
 			}
-			r := writeResult{a: topicUint(arr[1]), b: topicUint(arr[2]), dup: arr[0] == "dup"}
+			r := topicWriteResult{a: topicUint(arr[1]), b: topicUint(arr[2]), dup: arr[0] == "dup"}
 			if len(arr) > 3 {
 				r.c = topicUint(arr[3])
 			}
 			return r, nil
 		}
-		return writeResult{}, fmt.Errorf("redis topic script: unexpected answer %v", res)
+		return topicWriteResult{}, fmt.Errorf("redis topic script: unexpected answer %v", res)
 	}
 }
 
@@ -535,7 +535,7 @@ func (l *TopicLog) register(ctx context.Context, ref store.TopicRef) (string, er
 	now := l.o.Now().UnixMilli()
 	cutoff := now - l.o.IdleTTL.Milliseconds()
 	res, err := l.run.Eval(ctx, topicRegisterScript, false, ck.list(),
-		ref.Epoch, indexMember(ref.Epoch, ref.Name), now, cutoff, l.args.cacheMs)
+		ref.Epoch, topicIndexMember(ref.Epoch, ref.Name), now, cutoff, l.args.cacheMs)
 	if err != nil {
 		return "", err
 	}
@@ -563,7 +563,7 @@ func (l *TopicLog) register(ctx context.Context, ref store.TopicRef) (string, er
 func (l *TopicLog) dropIndexed(ctx context.Context, cache string, ck topicCacheKeys, members []string, bound string) error {
 	for len(members) > 0 {
 		for _, m := range members {
-			ref, ok := parseIndexMember(cache, m)
+			ref, ok := parseTopicIndexMember(cache, m)
 			if !ok {
 				continue // not ours: unindexed below
 			}
@@ -601,7 +601,7 @@ func (l *TopicLog) prune(cache string, ck topicCacheKeys, members []string, mark
 		defer cancel()
 		args := []any{mark, l.o.Now().UnixMilli()}
 		for _, m := range members {
-			ref, ok := parseIndexMember(cache, m)
+			ref, ok := parseTopicIndexMember(cache, m)
 			alive := "0"
 			if ok {
 				n, err := l.run.Do(ctx, true, "EXISTS", keysOfTopic(ref).state)

@@ -16,8 +16,8 @@ import (
 // after now. Both instants are truncated to the millisecond, so an entry
 // may end up to a millisecond early, never late.
 
-// maxPresenceNodeLen bounds node ids in the presence hash.
-const maxPresenceNodeLen = 128
+// maxTopicPresenceNodeLen bounds node ids in the presence hash.
+const maxTopicPresenceNodeLen = 128
 
 // topicSetPresenceScript sets (or with n 0 removes) a node's count and
 // forgets expired entries; the hash expires with its last entry.
@@ -63,8 +63,8 @@ func (l *TopicLog) SetPresence(ctx context.Context, node string, ref store.Topic
 	if n < 0 || ttl <= 0 {
 		return errs.ErrInvalidArgument.Msgf("presence needs n >= 0 and a positive ttl")
 	}
-	if node == "" || len(node) > maxPresenceNodeLen {
-		return errs.ErrInvalidArgument.Msgf("presence needs a node id of 1-%d bytes", maxPresenceNodeLen)
+	if node == "" || len(node) > maxTopicPresenceNodeLen {
+		return errs.ErrInvalidArgument.Msgf("presence needs a node id of 1-%d bytes", maxTopicPresenceNodeLen)
 	}
 	if err := l.check(ref); err != nil {
 		return err

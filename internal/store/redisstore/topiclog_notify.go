@@ -27,8 +27,8 @@ import (
 // own resubscription after a reconnect is never relied on: it sends every
 // channel in one command, which a cluster refuses across slots.
 
-// subscribeTimeout bounds the wait for Redis to confirm an SSUBSCRIBE.
-const subscribeTimeout = 5 * time.Second
+// topicSubscribeTimeout bounds the wait for Redis to confirm an SSUBSCRIBE.
+const topicSubscribeTimeout = 5 * time.Second
 
 type topicWaiter struct {
 	ch     chan struct{} // closed at the next wake-up; replaced then
@@ -92,7 +92,7 @@ func (l *TopicLog) subscribe(ctx context.Context, channel string) (<-chan struct
 		}
 		ready := w.ready
 		l.mu.Unlock()
-		t := time.NewTimer(subscribeTimeout)
+		t := time.NewTimer(topicSubscribeTimeout)
 		select {
 		case <-ready:
 			t.Stop()

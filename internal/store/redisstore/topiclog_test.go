@@ -59,9 +59,9 @@ func topicRef(prefix string) store.TopicRef {
 	return store.TopicRef{Cache: fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), topicNames.Add(1)), Epoch: 7, Name: "news"}
 }
 
-// waitClosed fails t when ch is not closed in time; a missed wake-up
+// topicWaitClosed fails t when ch is not closed in time; a missed wake-up
 // would otherwise hang the test.
-func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+func topicWaitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
@@ -70,7 +70,7 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-func mustAppend(t *testing.T, l store.TopicLog, ref store.TopicRef, data string) (seq, page uint64) {
+func topicMustAppend(t *testing.T, l store.TopicLog, ref store.TopicRef, data string) (seq, page uint64) {
 	t.Helper()
 	seq, page, err := l.Append(context.Background(), ref, store.TopicValue{Data: []byte(data)}, "pub")
 	if err != nil {
@@ -119,7 +119,7 @@ func testTopicLostStream(t *testing.T, c *redistest.Cluster) {
 	defer l.Close()
 	ref := topicRef("lost")
 	for i := 1; i <= 3; i++ {
-		mustAppend(t, l, ref, fmt.Sprint("m", i))
+		topicMustAppend(t, l, ref, fmt.Sprint("m", i))
 	}
 	st, _, err := l.Read(ctx, ref, 1, 10)
 	if err != nil || st.Last != 3 {
@@ -132,7 +132,7 @@ func testTopicLostStream(t *testing.T, c *redistest.Cluster) {
 	if got, msgs, err := l.Read(ctx, ref, 1, 10); err != nil || got.Page != 0 || len(msgs) != 0 {
 		t.Fatalf("Read of a lost topic = %+v, %d messages, %v; want the zero state", got, len(msgs), err)
 	}
-	seq, page := mustAppend(t, l, ref, "again")
+	seq, page := topicMustAppend(t, l, ref, "again")
 	if seq != 1 || page <= st.Page {
 		t.Fatalf("Append to a lost topic = seq %d page %d; want seq 1 on a page after %d", seq, page, st.Page)
 	}
@@ -147,8 +147,8 @@ func testTopicLostState(t *testing.T, c *redistest.Cluster) {
 	l := NewTopicLog(rc, TopicLogOptions{})
 	defer l.Close()
 	ref := topicRef("loststate")
-	_, old := mustAppend(t, l, ref, "m1")
-	mustAppend(t, l, ref, "m2")
+	_, old := topicMustAppend(t, l, ref, "m1")
+	topicMustAppend(t, l, ref, "m2")
 	if err := rc.Del(ctx, keysOfTopic(ref).state).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +165,8 @@ func testTopicLostState(t *testing.T, c *redistest.Cluster) {
 	}
 }
 
-// pollEvents waits until s yields n events.
-func pollEvents(t *testing.T, s *topics.Subscription, n int) []topics.Event {
+// topicPoll waits until s yields n events.
+func topicPoll(t *testing.T, s *topics.Subscription, n int) []topics.Event {
 	t.Helper()
 	var out []topics.Event
 	timeout := time.After(20 * time.Second)
@@ -208,7 +208,7 @@ func testTopicLostStreamHub(t *testing.T, c *redistest.Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if evs := pollEvents(t, s, 1); evs[0].Msg == nil || evs[0].Msg.Seq != 1 {
+	if evs := topicPoll(t, s, 1); evs[0].Msg == nil || evs[0].Msg.Seq != 1 {
 		t.Fatalf("first event %+v", evs[0])
 	}
 	if err := rc.Del(ctx, keysOfTopic(ref).stream).Err(); err != nil {
@@ -218,7 +218,7 @@ func testTopicLostStreamHub(t *testing.T, c *redistest.Cluster) {
 	if err != nil || page2 <= page {
 		t.Fatalf("publish after the loss: page %d after %d, %v", page2, page, err)
 	}
-	evs := pollEvents(t, s, 2)
+	evs := topicPoll(t, s, 2)
 	if evs[0].Msg != nil || evs[0].Gap.Page != page2 || evs[1].Msg == nil || evs[1].Msg.Seq != 1 || string(evs[1].Msg.Value.Data) != "m2" {
 		t.Fatalf("events after the loss: %+v %+v; want a discontinuity onto page %d, then 1:m2", evs[0], evs[1], page2)
 	}
@@ -241,10 +241,10 @@ func testTopicWakeAcrossLogs(t *testing.T, c *redistest.Cluster) {
 			t.Fatal("closed before any append")
 		default:
 		}
-		if seq, _ := mustAppend(t, b, ref, "x"); seq != uint64(i) {
+		if seq, _ := topicMustAppend(t, b, ref, "x"); seq != uint64(i) {
 			t.Fatalf("seq %d, want %d", seq, i)
 		}
-		waitClosed(t, ch, fmt.Sprintf("append %d on the other log", i))
+		topicWaitClosed(t, ch, fmt.Sprintf("append %d on the other log", i))
 	}
 	// Many topics at once, over every primary.
 	var chans []<-chan struct{}
@@ -259,8 +259,8 @@ func testTopicWakeAcrossLogs(t *testing.T, c *redistest.Cluster) {
 		chans, refs = append(chans, ch), append(refs, r)
 	}
 	for i, r := range refs {
-		mustAppend(t, b, r, "y")
-		waitClosed(t, chans[i], r.Name)
+		topicMustAppend(t, b, r, "y")
+		topicWaitClosed(t, chans[i], r.Name)
 	}
 	if _, conns := a.subscribed(); conns != 3 {
 		t.Errorf("%d wake-up connections for 3 primaries", conns)
@@ -276,15 +276,15 @@ func testTopicNewerEpochAcrossLogs(t *testing.T, c *redistest.Cluster) {
 	b := NewTopicLog(topicClient(t, c), TopicLogOptions{})
 	defer b.Close()
 	ref := topicRef("epochs")
-	mustAppend(t, a, ref, "old")
+	topicMustAppend(t, a, ref, "old")
 	ch, err := a.Notify(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
 	newer := ref
 	newer.Epoch++
-	mustAppend(t, b, newer, "new")
-	waitClosed(t, ch, "append at a newer epoch")
+	topicMustAppend(t, b, newer, "new")
+	topicWaitClosed(t, ch, "append at a newer epoch")
 	if _, _, err := a.Read(ctx, ref, 1, 10); !errors.Is(err, errs.ErrCacheNotFound) {
 		t.Fatalf("Read of the old epoch: %v", err)
 	}
@@ -316,14 +316,14 @@ func testTopicConnectionDrop(t *testing.T, c *redistest.Cluster) {
 		}
 	}
 	for i, ch := range chans {
-		waitClosed(t, ch, fmt.Sprint("topic ", i, " after its connection dropped"))
+		topicWaitClosed(t, ch, fmt.Sprint("topic ", i, " after its connection dropped"))
 	}
 	ch, err := a.Notify(ctx, ref)
 	if err != nil {
 		t.Fatalf("Notify after the drop: %v", err)
 	}
-	mustAppend(t, a, ref, "x")
-	waitClosed(t, ch, "append after the drop")
+	topicMustAppend(t, a, ref, "x")
+	topicWaitClosed(t, ch, "append after the drop")
 }
 
 // testTopicQuietConnection: a wake-up connection without traffic pings
@@ -358,8 +358,8 @@ func testTopicQuietConnection(t *testing.T, c *redistest.Cluster) {
 	if n, conns := a.subscribed(); n != 1 || conns != 1 {
 		t.Fatalf("%d channels on %d connections after pings", n, conns)
 	}
-	mustAppend(t, a, ref, "x")
-	waitClosed(t, ch, "append after pings")
+	topicMustAppend(t, a, ref, "x")
+	topicWaitClosed(t, ch, "append after pings")
 }
 
 func testTopicSubscriptionsBounded(t *testing.T, c *redistest.Cluster) {
@@ -395,10 +395,10 @@ func testTopicSubscriptionsBounded(t *testing.T, c *redistest.Cluster) {
 		t.Fatalf("%d channels after the second sweep, want 1", n)
 	}
 	for i, ch := range chans[1:] {
-		waitClosed(t, ch, fmt.Sprint("dropped subscription ", i+1)) // whoever still waits reads again
+		topicWaitClosed(t, ch, fmt.Sprint("dropped subscription ", i+1)) // whoever still waits reads again
 	}
-	mustAppend(t, a, r0, "x")
-	waitClosed(t, ch0, "the renewed subscription")
+	topicMustAppend(t, a, r0, "x")
+	topicWaitClosed(t, ch0, "the renewed subscription")
 	a.sweep()
 	a.sweep()
 	if n, conns := a.subscribed(); n != 0 || conns != 0 {
@@ -427,19 +427,19 @@ func testTopicDropCache(t *testing.T, c *redistest.Cluster) {
 		}
 	}
 	for i := range n {
-		mustAppend(t, l, topic(older, i), "x")
+		topicMustAppend(t, l, topic(older, i), "x")
 	}
 	ch, err := l.Notify(ctx, topic(older, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustAppend(t, l, topic(newer, 0), "y") // drops every topic of the older epoch
-	waitClosed(t, ch, "the first append at a newer epoch")
+	topicMustAppend(t, l, topic(newer, 0), "y") // drops every topic of the older epoch
+	topicWaitClosed(t, ch, "the first append at a newer epoch")
 	for i := range n {
 		gone(topic(older, i), "the epoch change")
 	}
 	for i := 1; i < n; i++ {
-		mustAppend(t, l, topic(newer, i), "y")
+		topicMustAppend(t, l, topic(newer, i), "y")
 	}
 	ck := keysOfTopicCache(older.Cache)
 	if got := rc.ZCard(ctx, ck.byEpoch).Val(); got != n {
@@ -452,7 +452,7 @@ func testTopicDropCache(t *testing.T, c *redistest.Cluster) {
 	if err := l.DropCache(ctx, older.Cache, newer.Epoch); err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, ch, "DropCache")
+	topicWaitClosed(t, ch, "DropCache")
 	for i := range n {
 		gone(topic(newer, i), "DropCache")
 	}
@@ -468,7 +468,7 @@ func testTopicDropCache(t *testing.T, c *redistest.Cluster) {
 	}
 	next := newer
 	next.Epoch++
-	if seq, _ := mustAppend(t, l, next, "z"); seq != 1 {
+	if seq, _ := topicMustAppend(t, l, next, "z"); seq != 1 {
 		t.Fatalf("first append of the next epoch has seq %d", seq)
 	}
 }
@@ -485,8 +485,8 @@ func testTopicIndexPruned(t *testing.T, c *redistest.Cluster) {
 	ref := topicRef("prune")
 	gone, live := ref, ref
 	gone.Name, live.Name = "gone", "live"
-	mustAppend(t, l, gone, "x")
-	mustAppend(t, l, live, "x")
+	topicMustAppend(t, l, gone, "x")
+	topicMustAppend(t, l, live, "x")
 	k := keysOfTopic(gone)
 	if err := rc.Del(ctx, k.state, k.stream).Err(); err != nil { // as if it had expired
 		t.Fatal(err)
@@ -494,8 +494,8 @@ func testTopicIndexPruned(t *testing.T, c *redistest.Cluster) {
 	clock.Add(int64(l.o.IdleTTL + time.Minute))
 	third := ref
 	third.Name = "third"
-	mustAppend(t, l, third, "x") // its registration finds the two stale entries
-	l.Close()                    // waits for the re-check
+	topicMustAppend(t, l, third, "x") // its registration finds the two stale entries
+	l.Close()                         // waits for the re-check
 	ck := keysOfTopicCache(ref.Cache)
 	members := rc.ZRange(ctx, ck.byEpoch, 0, -1).Val()
 	if strings.Join(members, ",") != "7:live,7:third" {
@@ -513,20 +513,20 @@ func testTopicMaxBytes(t *testing.T, c *redistest.Cluster) {
 	ref := topicRef("bytes")
 	data := strings.Repeat("a", 300) // 300 + 3 ("pub") + 128 per message
 	for range 10 {
-		mustAppend(t, l, ref, data)
+		topicMustAppend(t, l, ref, data)
 	}
 	st, msgs, err := l.Read(ctx, ref, 1, 100)
 	if err != nil || st.Last != 10 || st.First != 9 || len(msgs) != 2 || msgs[0].Seq != 9 {
 		t.Fatalf("window of 1000 bytes = %+v, %d messages, %v; want 9..10", st, len(msgs), err)
 	}
 	// A message larger than the bound is kept alone.
-	mustAppend(t, l, ref, strings.Repeat("b", 2000))
+	topicMustAppend(t, l, ref, strings.Repeat("b", 2000))
 	st, msgs, err = l.Read(ctx, ref, 1, 100)
 	if err != nil || st.First != 11 || st.Last != 11 || len(msgs) != 1 {
 		t.Fatalf("after a large message = %+v, %d messages, %v", st, len(msgs), err)
 	}
 	for range 3 {
-		mustAppend(t, l, ref, data)
+		topicMustAppend(t, l, ref, data)
 	}
 	if st, _, _ := l.Read(ctx, ref, 1, 100); st.First != 13 || st.Last != 14 {
 		t.Fatalf("after the large message left = %+v; want 13..14", st)
@@ -642,7 +642,7 @@ func testTopicBadInput(t *testing.T, c *redistest.Cluster) {
 	for _, name := range []string{"a{b}c", "}{", "with space", "x:y", "日本語", "{t.1.x}"} {
 		r := good
 		r.Name = name
-		if seq, _ := mustAppend(t, l, r, "m"); seq != 1 {
+		if seq, _ := topicMustAppend(t, l, r, "m"); seq != 1 {
 			t.Fatalf("topic %q: first seq %d", name, seq)
 		}
 		if _, msgs, err := l.Read(ctx, r, 1, 10); err != nil || len(msgs) != 1 || string(msgs[0].Value.Data) != "m" {
@@ -651,7 +651,7 @@ func testTopicBadInput(t *testing.T, c *redistest.Cluster) {
 	}
 	braced := good
 	braced.Cache = "ca{che}"
-	mustAppend(t, l, braced, "m")
+	topicMustAppend(t, l, braced, "m")
 	if err := l.DropCache(ctx, braced.Cache, braced.Epoch); err != nil {
 		t.Fatal(err)
 	}
@@ -745,7 +745,7 @@ func TestTopicLogFailover(t *testing.T) {
 	if _, _, err := hb.Publish(ctx, ref.Cache, ref.Name, store.TopicValue{Data: []byte("before")}, ""); err != nil {
 		t.Fatal(err)
 	}
-	pollEvents(t, s, 1)
+	topicPoll(t, s, 1)
 	other := ref
 	other.Name = "other"
 	ch, err := a.Notify(ctx, other)
@@ -762,7 +762,7 @@ func TestTopicLogFailover(t *testing.T) {
 	}
 	p.Kill()
 	if op == p {
-		waitClosed(t, ch, "the waiter on the dead primary")
+		topicWaitClosed(t, ch, "the waiter on the dead primary")
 	}
 	if err := c.WaitHealthy(60 * time.Second); err != nil {
 		t.Fatal(err)
