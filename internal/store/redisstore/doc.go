@@ -28,11 +28,48 @@
 //	sx:{E.P}:l               stream all-versions-and-deletes log: id <lsn>-0, bounded by count (MAXLEN)
 //	sx:{E.P}:e               zset   expiry schedule: item key, score = expiresAtMs
 //
-// Topic name N of cache C at epoch E (tag {t.E.N}, N replaced by "#" and
-// the hex SHA-1 of N when N holds a brace):
+// Topic N of cache C at epoch E (tag {t.E.C N}: a cache name has no space,
+// so the pair is unambiguous, and C is in the tag because the TopicLog
+// contract does not make epochs unique across caches; "C N" is replaced by
+// "#" and the hex SHA-1 of "C N" when either holds a brace):
 //
-//	sx:{t.E.N}:...           the topic's stream, state, presence and idempotency keys (topiclog.go)
-//	sx:{tc}:...              per-cache topic bookkeeping (dropped epochs)
+//	sx:{t.E.C N}:s           hash   state: pg (page), sq (last seq), cm (bytes ever appended), bs (a lower
+//	                                bound of the bytes before the window), dead (tombstone of a dropped epoch)
+//	sx:{t.E.C N}:l           stream the window: id <page>-<seq>, fields d (data), b (binary), p (publisher),
+//	                                c (cm after this message); bounded by MAXLEN and by bytes (XTRIM MINID)
+//	sx:{t.E.C N}:w           sharded pub/sub channel: every append and drop SPUBLISHes a wake-up on it
+//	sx:{t.E.C N}:p           hash   presence: node → "count deadlineMs"
+//	sx:{t.E.C N}:i           hash   idempotency keys: key → "seq page deadlineMs"
+//	sx:{t.E.C N}:o           zset   idempotency keys by the time they were recorded (oldest forgotten first)
+//
+// A cache's topic bookkeeping (tag {tc.C}, C hashed likewise):
+//
+//	sx:{tc.C}:s              hash   epoch (newest used), dead (newest dropped), page (the last page given
+//	                                out, to any topic of C: pages grow across names and epochs)
+//	sx:{tc.C}:t              zset   index of the topics to drop: member "E:N", score E
+//	sx:{tc.C}:x              zset   same members, score: when the entry last named a live topic (negative:
+//	                                minus the time a re-check began)
+//
+// One script appends: it checks the state and the stream together (state
+// without the stream it should have, or a stream without state, is a lost
+// topic: evicted, flushed), bumps sq, XADDs with MAXLEN, trims by bytes,
+// refreshes the idle TTL (PEXPIRE) and SPUBLISHes. A missing or lost topic
+// is first admitted by a script in the cache's slot, which refuses a
+// dropped or replaced epoch, gives the page (Unix ms, strictly increasing
+// per cache) and indexes the topic; the topic is then created on that page,
+// so a lost topic comes back on a new page and readers see a
+// discontinuity, never a silent gap. Admission at a newer epoch returns the
+// older epochs' topics, which are dropped (a tombstone state, an idle TTL
+// long, that refuses the epoch, and a wake-up) before they leave the index;
+// a node that dies half way leaves them indexed, and the next admission
+// drops them. DropCache records the dropped epoch and drops what the index
+// lists, in batches: no SCAN. Admissions also re-check a few index entries
+// older than the idle TTL and remove those whose topic expired, so the
+// index stays bounded by the live topics. A cache's bookkeeping expires 30
+// days after its last admission or drop.
+//
+// A node subscribes (SSUBSCRIBE, one connection per primary) only to the
+// channels of topics it has waiters on; see topiclog_notify.go.
 //
 // # Time
 //
