@@ -26,8 +26,7 @@ import (
 var redisCluster *redistest.Cluster
 
 func TestMain(m *testing.M) {
-	var code int
-	redisCluster, code = redistest.Main(m, redistest.Options{Primaries: 3, Replicas: 1})
+	code := redistest.Main(m, redistest.Options{Primaries: 3, Replicas: 1}, &redisCluster)
 	testnode.CleanupBinary()
 	os.Exit(code)
 }

@@ -11,9 +11,7 @@
 //	var cluster *redistest.Cluster
 //
 //	func TestMain(m *testing.M) {
-//		var code int
-//		cluster, code = redistest.Main(m, redistest.Options{Primaries: 3, Replicas: 1})
-//		os.Exit(code)
+//		os.Exit(redistest.Main(m, redistest.Options{Primaries: 3, Replicas: 1}, &cluster))
 //	}
 package redistest
 
@@ -74,27 +72,26 @@ func (c *Cluster) Addrs() []string {
 	return out
 }
 
-// Main starts a cluster for a package's tests, runs them and stops it. A
-// failure to start is printed and the tests are not run (exit code 1).
-func Main(m *testing.M, o Options) (*Cluster, int) {
+// Main starts a cluster for a package's tests, sets *c to it, runs them
+// and stops it; it returns the exit code. A failure to start is printed and
+// the tests are not run (exit code 1).
+func Main(m *testing.M, o Options, c **Cluster) int {
 	dir, err := os.MkdirTemp("", "redistest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "redistest:", err)
-		return nil, 1
+		return 1
 	}
-	c, err := start(dir, o)
+	defer os.RemoveAll(dir)
+	cl, err := start(dir, o)
+	if cl != nil {
+		defer cl.Stop()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "redistest:", err)
-		if c != nil {
-			c.Stop()
-		}
-		os.RemoveAll(dir)
-		return nil, 1
+		return 1
 	}
-	code := m.Run()
-	c.Stop()
-	os.RemoveAll(dir)
-	return c, code
+	*c = cl
+	return m.Run()
 }
 
 // Start starts a cluster that is stopped when t ends.

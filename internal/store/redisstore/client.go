@@ -128,6 +128,10 @@ func (r *Runner) Eval(ctx context.Context, s *Script, write bool, keys []string,
 		if msg, ok := strings.CutPrefix(err.Error(), scriptErrPrefix); ok {
 			return nil, scriptError(msg)
 		}
+		if errors.Is(err, redis.ErrClosed) {
+			return nil, errs.ErrShuttingDown
+		}
+		r.reload(err)
 		retry := refusedBeforeRun(err) || (!write && transient(err))
 		if !retry {
 			return nil, classify(ctx, err, write)
@@ -194,6 +198,10 @@ func (r *Runner) Do(ctx context.Context, read bool, args ...any) (any, error) {
 		if err == nil || errors.Is(err, redis.Nil) {
 			return v, err
 		}
+		if errors.Is(err, redis.ErrClosed) {
+			return nil, errs.ErrShuttingDown
+		}
+		r.reload(err)
 		if !(refusedBeforeRun(err) || (read && transient(err))) || time.Now().After(deadline) {
 			if refusedBeforeRun(err) || read {
 				if ctx.Err() != nil && read {
@@ -213,6 +221,18 @@ func (r *Runner) Do(ctx context.Context, read bool, args ...any) (any, error) {
 		}
 		backoff = min(backoff*2, 500*time.Millisecond)
 	}
+}
+
+// reload asks a cluster client to reread the topology after a failure
+// that may mean a slot moved: go-redis learns a new topology from MOVED
+// answers, which a dead primary never gives. The reload is lazy and
+// deduplicated by go-redis, so calling it on every failure is cheap.
+func (r *Runner) reload(err error) {
+	cc, ok := r.C.(*redis.ClusterClient)
+	if !ok || redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK") {
+		return
+	}
+	cc.ReloadState(context.Background())
 }
 
 func scriptError(msg string) error {
