@@ -27,8 +27,10 @@ Commands:
                                              a mistyped --data-dir is an error, not a new keyring)
   revoke <id>                                revoke a key by its token id or its jti; a running
                                              server refuses it within a second, streams included
-  rotate-key                                 add a new active signing key (old keys keep verifying)
-  remove-key <key id>                        drop an inactive signing key (its tokens stop working)
+  rotate-key                                 add a new active signing key (old keys keep verifying);
+                                             a running server signs with it within a second
+  remove-key <key id>                        drop an inactive signing key: its tokens stop working,
+                                             on a running server within a second, streams included
   keys                                       list signing key ids
 
 Flags:
@@ -154,7 +156,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		fmt.Fprintf(stdout, "%s\n", id)
-		fmt.Fprintln(stderr, "new signing key is active after the server restarts; older keys still verify")
+		fmt.Fprintln(stderr, "new signing key is active (a running server picks it up within a second); older keys still verify")
 		return 0
 	case "remove-key":
 		if !wantArgs(1) {
@@ -163,6 +165,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if err := auth.RemoveKey(keys, pos[0]); err != nil {
 			return fail(err)
 		}
+		fmt.Fprintf(stderr, "removed key %s; a running server refuses its tokens within a second\n", pos[0])
 		return 0
 	case "keys":
 		if !wantArgs(0) {

@@ -62,6 +62,10 @@ type Claims struct {
 	RefreshOf string       `json:"rof,omitempty"` // refresh tokens: jti of their API key
 	// Type "g" marks a v2 API key, as the SDKs detect one (see v2.go).
 	Type string `json:"t,omitempty"`
+
+	// kid is the signing key that verified the token (not a claim): a
+	// token stops verifying, cached or streaming, once its key is removed.
+	kid string
 }
 
 // Principal is who is calling.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
 // RevokedFileName is the revocation list's file name inside a data directory.
@@ -62,7 +64,7 @@ type revocations struct {
 
 type watcher struct {
 	p      *Principal
-	cancel func()
+	cancel func(error)
 }
 
 func newRevocations(path string, log *slog.Logger) *revocations {
@@ -82,7 +84,7 @@ func (r *revocations) isRevokedLocked(p *Principal) bool {
 }
 
 // watch calls cancel once p is revoked; the returned func stops watching.
-func (r *revocations) watch(p *Principal, cancel func()) (stop func()) {
+func (r *revocations) watch(p *Principal, cancel func(error)) (stop func()) {
 	w := &watcher{p: p, cancel: cancel}
 	r.mu.Lock()
 	r.watchers[w] = struct{}{}
@@ -129,16 +131,26 @@ func (r *revocations) reload() {
 	}
 	r.mu.Lock()
 	r.ids, r.modTime, r.size = ids, fi.ModTime(), fi.Size()
-	var cancels []func()
+	r.mu.Unlock()
+	r.cancelWhere(r.isRevokedLocked, errRevoked)
+	r.log.Info("revocation list loaded", "entries", len(ids))
+}
+
+var errRevoked = errs.ErrUnauthenticated.Withf("token revoked")
+
+// cancelWhere ends the watched streams whose principal matches (called
+// under r.mu) with err.
+func (r *revocations) cancelWhere(match func(*Principal) bool, err error) {
+	r.mu.Lock()
+	var cancels []func(error)
 	for w := range r.watchers {
-		if r.isRevokedLocked(w.p) {
+		if match(w.p) {
 			cancels = append(cancels, w.cancel)
 			delete(r.watchers, w)
 		}
 	}
 	r.mu.Unlock()
 	for _, c := range cancels {
-		c()
+		c(err)
 	}
-	r.log.Info("revocation list loaded", "entries", len(ids))
 }

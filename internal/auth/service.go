@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
@@ -23,17 +24,22 @@ const (
 
 // Config configures a Service.
 type Config struct {
-	Keyring     *Keyring
+	Keyring *Keyring
+	// KeyPath is the keyring's file, polled like the revocation list and
+	// re-read on Reload, so that rotating or removing a key needs no
+	// restart ("" = Keyring never changes).
+	KeyPath     string
 	RevokedPath string        // revocation list to poll ("" = none)
 	Endpoint    string        // put into minted v1 keys; SDKs derive cache.<endpoint> etc. from it
-	Poll        time.Duration // revocation poll interval (default 250ms)
+	Poll        time.Duration // key file and revocation poll interval (default 250ms)
 	Now         func() time.Time
 	Logger      *slog.Logger
 }
 
 // Service verifies and mints credentials.
 type Service struct {
-	keys     *Keyring
+	keys     atomic.Pointer[Keyring]
+	keySrc   *keySource // nil: the keyring is fixed
 	endpoint string
 	now      func() time.Time
 	log      *slog.Logger
@@ -68,10 +74,14 @@ func New(cfg Config) *Service {
 		cfg.Poll = defaultPollInterval
 	}
 	s := &Service{
-		keys: cfg.Keyring, endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
+		endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
 		revoked: newRevocations(cfg.RevokedPath, cfg.Logger), revPath: cfg.RevokedPath,
 		stop: make(chan struct{}), done: make(chan struct{}),
 		verified: map[string]*Principal{},
+	}
+	s.keys.Store(cfg.Keyring)
+	if cfg.KeyPath != "" {
+		s.keySrc = &keySource{path: cfg.KeyPath, log: cfg.Logger}
 	}
 	go s.poll(cfg.Poll)
 	return s
@@ -96,10 +106,22 @@ func (s *Service) poll(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
+			_ = s.reloadKeys(false) // logged there
 			s.revoked.reload()
 		}
 	}
 }
+
+// Reload re-reads the keyring and the revocation list now (SIGHUP). It
+// returns why the keyring did not load; the current one then stays.
+func (s *Service) Reload() error {
+	err := s.reloadKeys(true)
+	s.revoked.reload()
+	return err
+}
+
+// keyring is the current keyring.
+func (s *Service) keyring() *Keyring { return s.keys.Load() }
 
 // unwrap accepts a raw JWT or a v1 key (base64 JSON {"api_key","endpoint"}).
 func unwrap(token string) string {
@@ -137,7 +159,7 @@ func (s *Service) parseSigned(token string, kinds ...string) (*Claims, error) {
 	if token == "" {
 		return nil, errs.ErrUnauthenticated.Withf("missing auth token")
 	}
-	c, err := parseJWT(unwrap(token), s.keys.publicKey)
+	c, err := parseJWT(unwrap(token), s.keyring().publicKey)
 	if err != nil {
 		return nil, errs.ErrUnauthenticated.Withf("%v", err)
 	}
@@ -158,6 +180,10 @@ func (s *Service) Verify(token string) (*Principal, error) {
 	s.vmu.RLock()
 	p := s.verified[token]
 	s.vmu.RUnlock()
+	// A Verify racing a reload may have cached a token of a key that is gone.
+	if p != nil && !s.keyring().has(p.kid) {
+		p = nil
+	}
 	if p == nil {
 		var err error
 		if p, err = s.parse(token, KindAPIKey, KindDisposable); err != nil {
@@ -199,7 +225,7 @@ func (s *Service) forgetVerified() {
 // so long-lived streams end too. Call stop when the stream ends.
 func (s *Service) Watch(ctx context.Context, p *Principal) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	unwatch := s.revoked.watch(p, func() { cancel(errs.ErrUnauthenticated.Withf("token revoked")) })
+	unwatch := s.revoked.watch(p, cancel)
 	stopTimer := func() bool { return true }
 	if p.ExpiresAt != 0 {
 		d := time.Unix(p.ExpiresAt, 0).Sub(s.now())
@@ -258,7 +284,7 @@ func (s *Service) GenerateDisposable(caller *Principal, req MintRequest) (Minted
 	now := s.now()
 	c := &Claims{ID: newID(), Kind: KindDisposable, TokenID: req.TokenID, IssuedAt: now.Unix(),
 		ExpiresAt: now.Add(req.ValidFor).Unix(), Perms: req.Perms}
-	jwt, err := signJWT(s.keys.active, c)
+	jwt, err := signJWT(s.keyring().active, c)
 	if err != nil {
 		return Minted{}, err
 	}
@@ -307,7 +333,7 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 
 // mintAPIKey signs an API key and its refresh token without checking who asks.
 func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
-	return MintAPIKey(s.keys, s.endpoint, req, now)
+	return MintAPIKey(s.keyring(), s.endpoint, req, now)
 }
 
 // MintAPIKey signs an API key with the keyring's active key. It checks
