@@ -55,8 +55,11 @@ type revocations struct {
 	path string
 	log  *slog.Logger
 
+	addMu sync.Mutex // serializes add's read-modify-write of the file
+
 	mu       sync.Mutex
-	ids      map[string]bool
+	ids      map[string]bool // the file's and mem's
+	mem      map[string]bool // added by this process: applied before the file says so
 	modTime  time.Time
 	size     int64
 	watchers map[*watcher]struct{}
@@ -68,7 +71,7 @@ type watcher struct {
 }
 
 func newRevocations(path string, log *slog.Logger) *revocations {
-	r := &revocations{path: path, log: log, ids: map[string]bool{}, watchers: map[*watcher]struct{}{}}
+	r := &revocations{path: path, log: log, ids: map[string]bool{}, mem: map[string]bool{}, watchers: map[*watcher]struct{}{}}
 	r.reload()
 	return r
 }
@@ -130,13 +133,33 @@ func (r *revocations) reload() {
 		ids[id] = true
 	}
 	r.mu.Lock()
+	for id := range r.mem {
+		ids[id] = true
+	}
 	r.ids, r.modTime, r.size = ids, fi.ModTime(), fi.Size()
+	n := len(ids)
 	r.mu.Unlock()
 	r.cancelWhere(r.isRevokedLocked, errRevoked)
-	r.log.Info("revocation list loaded", "entries", len(ids))
+	r.log.Info("revocation list loaded", "entries", n)
 }
 
 var errRevoked = errs.ErrUnauthenticated.Withf("token revoked")
+
+// add revokes id now, in this process, and writes it to the list. The id
+// stays revoked here even when the write fails; the error says it did.
+func (r *revocations) add(id string) error {
+	r.addMu.Lock()
+	defer r.addMu.Unlock()
+	var err error
+	if r.path != "" {
+		err = Revoke(r.path, id)
+	}
+	r.mu.Lock()
+	r.mem[id], r.ids[id] = true, true
+	r.mu.Unlock()
+	r.cancelWhere(r.isRevokedLocked, errRevoked)
+	return err
+}
 
 // cancelWhere ends the watched streams whose principal matches (called
 // under r.mu) with err.

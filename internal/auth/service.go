@@ -45,7 +45,9 @@ type Service struct {
 	log      *slog.Logger
 	revoked  *revocations
 	revPath  string
-	revMu    sync.Mutex // serializes RevokeToken's read-modify-write of the list
+	// refreshMu makes a refresh token's check and revocation one step, so
+	// that of two concurrent refreshes with one token only one succeeds.
+	refreshMu sync.Mutex
 	stop     chan struct{}
 	done     chan struct{}
 
@@ -305,11 +307,13 @@ func (s *Service) checkMinter(caller *Principal, req MintRequest) error {
 }
 
 // RefreshAPIKey swaps an unexpired API key and its refresh token for a new
-// pair with the same permissions and the same validity period.
+// pair with the same permissions and the same validity period. A refresh
+// token is good for one refresh: using it revokes it.
 //
 // A forged or revoked key is errs.ErrUnauthenticated; an expired key or
-// refresh token is errs.ErrInvalidToken (INVALID_ARGUMENT), as Momento
-// answers: the request names a pair that can no longer be refreshed.
+// refresh token, or one already used, is errs.ErrInvalidToken
+// (INVALID_ARGUMENT), as Momento answers: the request names a pair that can
+// no longer be refreshed.
 func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 	key, err := s.parseSigned(apiKey, KindAPIKey)
 	if err != nil {
@@ -328,8 +332,20 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 	if key.expired(s.now()) || rt.expired(s.now()) {
 		return Minted{}, errs.ErrInvalidToken.Withf("the API key or its refresh token has expired: it can no longer be refreshed")
 	}
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if s.revoked.revoked(rt) {
+		return Minted{}, errRefreshUsed
+	}
+	// Fail closed: a use that cannot be recorded could be repeated.
+	if err := s.revoked.add(rt.ID); err != nil {
+		s.log.Error("cannot record the use of a refresh token; refused", "refresh_of", key.ID, "err", err)
+		return Minted{}, errs.ErrUnavailable.Withf("cannot record the use of the refresh token; try again")
+	}
 	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2()}, s.now())
 }
+
+var errRefreshUsed = errs.ErrInvalidToken.Withf("the refresh token has already been used: it can no longer be refreshed")
 
 // mintAPIKey signs an API key and its refresh token without checking who asks.
 func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
@@ -394,11 +410,5 @@ func (s *Service) RevokeToken(caller *Principal, id string) error {
 	if s.revPath == "" {
 		return errs.ErrUnavailable.Withf("this server keeps no revocation list")
 	}
-	s.revMu.Lock()
-	defer s.revMu.Unlock()
-	if err := Revoke(s.revPath, id); err != nil {
-		return err
-	}
-	s.revoked.reload()
-	return nil
+	return s.revoked.add(id)
 }
