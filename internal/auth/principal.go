@@ -60,6 +60,9 @@ type Claims struct {
 	SuperUser bool         `json:"su,omitempty"`
 	Perms     []Permission `json:"p,omitempty"`
 	RefreshOf string       `json:"rof,omitempty"` // refresh tokens: jti of their API key
+	// Root is the jti of the key a refreshed key descends from (its first
+	// ancestor, kept through every refresh): revoking it revokes them all.
+	Root string `json:"root,omitempty"`
 	// Type "g" marks a v2 API key, as the SDKs detect one (see v2.go).
 	Type string `json:"t,omitempty"`
 

@@ -117,3 +117,68 @@ func TestRefreshRefusedWhenUseCannotBeRecorded(t *testing.T) {
 	wantRefreshUsed(t, "retry after a failed record", err)
 }
 
+// Revoking a key revokes every key refreshed from it, however many
+// refreshes down, their open streams and their refreshes included.
+func TestRevokingAKeyRevokesItsRefreshes(t *testing.T) {
+	s, kr, clk, _ := newTestService(t)
+	super, err := s.Verify(superKey(t, kr, clk.t).JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := mintScoped(t, s, kr, clk.t, "")
+	other := mintScoped(t, s, kr, clk.t, "")
+	r1, err := s.RefreshAPIKey(root.JWT, root.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := s.RefreshAPIKey(r1.JWT, r1.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := s.Verify(r2.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.Root != root.ID {
+		t.Fatalf("a key refreshed twice has root %q, want the first key %s", p2.Root, root.ID)
+	}
+	if p, _ := s.Verify(root.JWT); p.Root != "" {
+		t.Fatalf("a minted key has root %q, want none", p.Root)
+	}
+	ctx, stop := s.Watch(t.Context(), p2)
+	defer stop()
+
+	if err := s.RevokeToken(super, root.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, jwt := range map[string]string{"root": root.JWT, "refreshed": r1.JWT, "refreshed twice": r2.JWT} {
+		if _, err := s.Verify(jwt); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("%s key after revoking the root: %v", name, err)
+		}
+	}
+	<-ctx.Done()
+	if _, err := s.RefreshAPIKey(r2.JWT, r2.RefreshToken); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("refresh of a descendant of a revoked key: %v", err)
+	}
+	if _, err := s.Verify(other.JWT); err != nil {
+		t.Fatalf("an unrelated key: %v", err)
+	}
+	// The root claim is signed: a token cannot shed it.
+	parts := strings.Split(r2.JWT, ".")
+	if !strings.Contains(mustDecode(t, parts[1]), `,"root":"`+root.ID+`"`) {
+		t.Fatalf("claims %s", mustDecode(t, parts[1]))
+	}
+	forged := parts[0] + "." + b64.EncodeToString([]byte(strings.Replace(mustDecode(t, parts[1]), `,"root":"`+root.ID+`"`, "", 1))) + "." + parts[2]
+	if _, err := s.Verify(forged); !errors.Is(err, errs.ErrUnauthenticated) || !strings.Contains(err.Error(), "signature") {
+		t.Fatalf("a descendant without its root claim: %v", err)
+	}
+}
+
+func mustDecode(t *testing.T, s string) string {
+	t.Helper()
+	b, err := b64.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

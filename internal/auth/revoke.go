@@ -83,7 +83,7 @@ func (r *revocations) revoked(p *Principal) bool {
 }
 
 func (r *revocations) isRevokedLocked(p *Principal) bool {
-	return r.ids[p.ID] || (p.TokenID != "" && r.ids[p.TokenID])
+	return r.ids[p.ID] || (p.TokenID != "" && r.ids[p.TokenID]) || (p.Root != "" && r.ids[p.Root])
 }
 
 // watch calls cancel once p is revoked; the returned func stops watching.

@@ -250,6 +250,8 @@ type MintRequest struct {
 	Description string
 	// V2 mints a v2 API key (see v2.go) instead of a v1 key.
 	V2 bool
+
+	root string // set by a refresh: the key family's first key
 }
 
 // Minted is a freshly minted credential in the SDKs' v1 format.
@@ -342,7 +344,11 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 		s.log.Error("cannot record the use of a refresh token; refused", "refresh_of", key.ID, "err", err)
 		return Minted{}, errs.ErrUnavailable.Withf("cannot record the use of the refresh token; try again")
 	}
-	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2()}, s.now())
+	root := key.Root
+	if root == "" {
+		root = key.ID
+	}
+	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2(), root: root}, s.now())
 }
 
 var errRefreshUsed = errs.ErrInvalidToken.Withf("the refresh token has already been used: it can no longer be refreshed")
@@ -356,7 +362,7 @@ func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
 // nothing about a caller: the CLI uses it to bootstrap the first super user.
 func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (Minted, error) {
 	c := &Claims{ID: newID(), Kind: KindAPIKey, TokenID: req.TokenID, IssuedAt: now.Unix(),
-		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms}
+		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms, Root: req.root}
 	if req.V2 {
 		c.Type = TypeV2
 	}
