@@ -25,8 +25,10 @@ Commands:
                                              MOMENTO_ENDPOINT, CredentialProvider.fromEnvVarV2)
   issue ... --init                           create the keyring if --data-dir has none (without it,
                                              a mistyped --data-dir is an error, not a new keyring)
-  revoke <id>                                revoke a key by its token id or its jti; a running
-                                             server refuses it within a second, streams included
+  revoke <id>                                revoke a key by its token id or its jti, and the keys
+                                             refreshed from it; a running server refuses them within
+                                             a second, streams included. Keys minted later with the
+                                             same token id are not revoked
   rotate-key                                 add a new active signing key (old keys keep verifying);
                                              a running server signs with it within a second
   remove-key <key id>                        drop an inactive signing key: its tokens stop working,

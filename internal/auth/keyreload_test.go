@@ -44,7 +44,7 @@ func newWatchedService(t *testing.T) (*Service, string, *fakeClock, *lockedBuffe
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)} // in the past: the CLI's Revoke uses the real clock
 	logs := &lockedBuffer{}
 	s := New(Config{Keyring: kr, KeyPath: path, RevokedPath: filepath.Join(dir, RevokedFileName), Now: clk.now,
 		Poll: time.Hour, Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -54,7 +54,7 @@ func newWatchedService(t *testing.T) (*Service, string, *fakeClock, *lockedBuffe
 
 func TestKeyringReloadRotateAndRemove(t *testing.T) {
 	s, path, clk, _ := newWatchedService(t)
-	old := superKey(t, s.keyring(), clk.t)
+	old := superKey(t, s.keyring(), clk.get())
 	oldP, err := s.Verify(old.JWT) // now in the verified cache
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestKeyringReloadRotateAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := superKey(t, offline, clk.t)
+	fresh := superKey(t, offline, clk.get())
 	if _, err := s.Verify(fresh.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("a token of a key the server has not loaded: %v", err)
 	}
@@ -116,7 +116,7 @@ func TestKeyringReloadRotateAndRemove(t *testing.T) {
 // Streams of keys that stay in the ring are not touched by a reload.
 func TestKeyringReloadKeepsOtherStreams(t *testing.T) {
 	s, path, clk, _ := newWatchedService(t)
-	p, err := s.Verify(superKey(t, s.keyring(), clk.t).JWT)
+	p, err := s.Verify(superKey(t, s.keyring(), clk.get()).JWT)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestKeyringReloadKeepsOtherStreams(t *testing.T) {
 // logged once, naming the file but none of its content.
 func TestKeyringReloadBadFileKeepsKeys(t *testing.T) {
 	s, path, clk, logs := newWatchedService(t)
-	good := superKey(t, s.keyring(), clk.t)
+	good := superKey(t, s.keyring(), clk.get())
 	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	short := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	for _, tc := range []struct{ name, content, want string }{

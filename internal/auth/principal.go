@@ -63,6 +63,9 @@ type Claims struct {
 	// Root is the jti of the key a refreshed key descends from (its first
 	// ancestor, kept through every refresh): revoking it revokes them all.
 	Root string `json:"root,omitempty"`
+	// RootIssuedAt is the root's iat: a revocation of a token_id applies to
+	// the keys of families minted before it, however recently refreshed.
+	RootIssuedAt int64 `json:"riat,omitempty"`
 	// Type "g" marks a v2 API key, as the SDKs detect one (see v2.go).
 	Type string `json:"t,omitempty"`
 

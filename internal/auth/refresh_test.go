@@ -36,7 +36,7 @@ func wantRefreshUsed(t *testing.T, what string, err error) {
 
 func TestRefreshTokenIsSingleUse(t *testing.T) {
 	s, kr, clk, dir := newTestService(t)
-	m := mintScoped(t, s, kr, clk.t, "")
+	m := mintScoped(t, s, kr, clk.get(), "")
 	r1, err := s.RefreshAPIKey(m.JWT, m.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestRefreshTokenIsSingleUse(t *testing.T) {
 // Of concurrent refreshes with one refresh token exactly one succeeds.
 func TestRefreshTokenConcurrentUse(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	m := mintScoped(t, s, kr, clk.t, "")
+	m := mintScoped(t, s, kr, clk.get(), "")
 	const n = 16
 	var wg sync.WaitGroup
 	errc := make(chan error, n)
@@ -121,12 +121,12 @@ func TestRefreshRefusedWhenUseCannotBeRecorded(t *testing.T) {
 // refreshes down, their open streams and their refreshes included.
 func TestRevokingAKeyRevokesItsRefreshes(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	super, err := s.Verify(superKey(t, kr, clk.t).JWT)
+	super, err := s.Verify(superKey(t, kr, clk.get()).JWT)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := mintScoped(t, s, kr, clk.t, "")
-	other := mintScoped(t, s, kr, clk.t, "")
+	root := mintScoped(t, s, kr, clk.get(), "")
+	other := mintScoped(t, s, kr, clk.get(), "")
 	r1, err := s.RefreshAPIKey(root.JWT, root.RefreshToken)
 	if err != nil {
 		t.Fatal(err)

@@ -48,8 +48,8 @@ type Service struct {
 	// refreshMu makes a refresh token's check and revocation one step, so
 	// that of two concurrent refreshes with one token only one succeeds.
 	refreshMu sync.Mutex
-	stop     chan struct{}
-	done     chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
 
 	// verified remembers tokens whose signature checked out (an ed25519
 	// verification costs more than a whole cache GET); expiry and
@@ -77,7 +77,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
-		revoked: newRevocations(cfg.RevokedPath, cfg.Logger), revPath: cfg.RevokedPath,
+		revoked: newRevocations(cfg.RevokedPath, cfg.Logger, cfg.Now), revPath: cfg.RevokedPath,
 		stop: make(chan struct{}), done: make(chan struct{}),
 		verified: map[string]*Principal{},
 	}
@@ -251,7 +251,9 @@ type MintRequest struct {
 	// V2 mints a v2 API key (see v2.go) instead of a v1 key.
 	V2 bool
 
-	root string // set by a refresh: the key family's first key
+	// Set by a refresh: the key family's first key and when it was minted.
+	root         string
+	rootIssuedAt int64
 }
 
 // Minted is a freshly minted credential in the SDKs' v1 format.
@@ -340,15 +342,16 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 		return Minted{}, errRefreshUsed
 	}
 	// Fail closed: a use that cannot be recorded could be repeated.
-	if err := s.revoked.add(rt.ID); err != nil {
+	if err := s.revoked.add(Revocation{ID: rt.ID, Before: s.now().UTC(), Expires: rt.ExpiresAt}); err != nil {
 		s.log.Error("cannot record the use of a refresh token; refused", "refresh_of", key.ID, "err", err)
 		return Minted{}, errs.ErrUnavailable.Withf("cannot record the use of the refresh token; try again")
 	}
-	root := key.Root
+	root, rootIAT := key.Root, key.RootIssuedAt
 	if root == "" {
-		root = key.ID
+		root, rootIAT = key.ID, key.IssuedAt
 	}
-	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2(), root: root}, s.now())
+	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second,
+		TokenID: key.TokenID, V2: key.IsV2(), root: root, rootIssuedAt: rootIAT}, s.now())
 }
 
 var errRefreshUsed = errs.ErrInvalidToken.Withf("the refresh token has already been used: it can no longer be refreshed")
@@ -362,7 +365,8 @@ func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
 // nothing about a caller: the CLI uses it to bootstrap the first super user.
 func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (Minted, error) {
 	c := &Claims{ID: newID(), Kind: KindAPIKey, TokenID: req.TokenID, IssuedAt: now.Unix(),
-		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms, Root: req.root}
+		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms,
+		Root: req.root, RootIssuedAt: req.rootIssuedAt}
 	if req.V2 {
 		c.Type = TypeV2
 	}
@@ -416,5 +420,5 @@ func (s *Service) RevokeToken(caller *Principal, id string) error {
 	if s.revPath == "" {
 		return errs.ErrUnavailable.Withf("this server keeps no revocation list")
 	}
-	return s.revoked.add(id)
+	return s.revoked.add(Revocation{ID: id, Before: s.now().UTC()})
 }
