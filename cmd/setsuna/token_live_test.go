@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +12,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/setsuna-io/setsuna/embed"
+	"github.com/setsuna-io/setsuna/internal/auth"
+	"github.com/setsuna-io/setsuna/internal/store/memstore"
 	"github.com/setsuna-io/setsuna/internal/testnode"
 	pb "github.com/setsuna-io/setsuna/proto/momentopb"
 )
@@ -61,5 +65,37 @@ func TestTokenKeyCommandsTakeEffectLive(t *testing.T) {
 	}
 	if err := listCaches(newKey); err != nil {
 		t.Fatalf("a key of the remaining signing key: %v", err)
+	}
+}
+
+// Two nodes given one engine's records (server.Config.AuthRecords, as the
+// Redis engine will) share their keyring and revocations: a key of one
+// node's data directory works on the other, and `token revoke` on one
+// node's data directory is enforced by the other.
+func TestNodesSharingAuthRecords(t *testing.T) {
+	engine := memstore.New(memstore.Options{})
+	defer engine.Close()
+	a := testnode.Start(t, embed.Config{Auth: true, AuthRecords: engine})
+	b := testnode.Start(t, embed.Config{Auth: true, AuthRecords: engine})
+	key := a.Mint(t, auth.MintRequest{SuperUser: true, TokenID: "shared-admin"})
+	listCaches := func(n *testnode.Node) error {
+		_, err := pb.NewScsControlClient(n.Dial(t)).ListCaches(metadata.AppendToOutgoingContext(t.Context(), "authorization", key), &pb.ListCachesRequest{})
+		return err
+	}
+	if err := listCaches(b); err != nil {
+		t.Fatalf("a key of node a's data dir on node b: %v", err)
+	}
+	if err := auth.Revoke(filepath.Join(a.DataDir, auth.RevokedFileName), "shared-admin"); err != nil {
+		t.Fatal(err)
+	}
+	// What the pollers do within a second, now (SIGHUP's reload): node a
+	// publishes the revocation, node b applies it.
+	for _, n := range []*testnode.Node{a, b} {
+		if err := n.Server().Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := listCaches(b); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("the revoked key on node b: %v", err)
 	}
 }

@@ -2,25 +2,37 @@ package auth
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"slices"
 	"sync"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // keySource keeps a Service's keyring current: the key file is re-read when
 // it changes (polled with the revocation list) and on Reload (SIGHUP), so
 // that `setsuna token rotate-key` and `remove-key` take effect on a running
-// server.
+// server. With a shared engine the keyring lives in its records (shared.go)
+// and the file is how an operator changes it: a change to the file is
+// published, and the file mirrors what the records hold.
 type keySource struct {
-	path string
-	log  *slog.Logger
+	path   string        // "" = no file
+	shared store.Records // nil = not shared
+	log    *slog.Logger
 
 	mu      sync.Mutex  // one reload at a time
 	seen    os.FileInfo // the file as last read, whether it loaded or not
 	lastErr string      // the last error logged, so a bad file is logged once
+
+	// Shared mode: the file as last read or mirrored (what a change to it
+	// is a change from; nil until the first reload), and the records as
+	// last listed.
+	lastFile *keyFile
+	primed   bool
+	lastRecs []store.Record
 }
 
 // readIfChanged returns the key file when it differs from the one last
@@ -30,7 +42,7 @@ func (ks *keySource) readIfChanged(force bool) (*keyFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !force && ks.seen != nil && os.SameFile(ks.seen, fi) && fi.ModTime().Equal(ks.seen.ModTime()) && fi.Size() == ks.seen.Size() {
+	if !force && ks.unchanged(fi) {
 		return nil, nil
 	}
 	// Marked as seen even when it does not parse: a broken file is reported
@@ -39,8 +51,14 @@ func (ks *keySource) readIfChanged(force bool) (*keyFile, error) {
 	return readKeyFile(ks.path)
 }
 
+func (ks *keySource) unchanged(fi os.FileInfo) bool {
+	return ks.seen != nil && os.SameFile(ks.seen, fi) && fi.ModTime().Equal(ks.seen.ModTime()) && fi.Size() == ks.seen.Size()
+}
+
 // reloadKeys swaps in the key file's keys when the file changed (or with
-// force). A file that does not load leaves the current keyring in place.
+// force); with a shared engine it also publishes the file's changes and
+// takes the records' keyring. Keys that do not load leave the current
+// keyring in place.
 func (s *Service) reloadKeys(force bool) error {
 	ks := s.keySrc
 	if ks == nil {
@@ -48,15 +66,14 @@ func (s *Service) reloadKeys(force bool) error {
 	}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	kf, err := ks.readIfChanged(force)
-	if err == nil && kf != nil {
-		var kr *Keyring
-		if kr, err = kf.keyring(); err == nil {
-			s.setKeys(kr)
-		}
+	var err error
+	if ks.shared == nil {
+		err = s.reloadKeyFile(force)
+	} else {
+		err = s.reloadSharedKeys(force)
 	}
 	if err != nil {
-		// Errors name the file and what is wrong with it, never its content.
+		// Errors name the file or record and what is wrong, never content.
 		if msg := err.Error(); force || msg != ks.lastErr {
 			ks.lastErr = msg
 			s.log.Error("cannot reload the signing keys; keeping the current ones", "path", ks.path, "err", err)
@@ -64,6 +81,19 @@ func (s *Service) reloadKeys(force bool) error {
 		return err
 	}
 	ks.lastErr = ""
+	return nil
+}
+
+func (s *Service) reloadKeyFile(force bool) error {
+	kf, err := s.keySrc.readIfChanged(force)
+	if err != nil || kf == nil {
+		return err
+	}
+	kr, err := kf.keyring()
+	if err != nil {
+		return err
+	}
+	s.setKeys(kr)
 	return nil
 }
 
@@ -108,3 +138,5 @@ func (kr *Keyring) equal(o *Keyring) bool {
 	}
 	return true
 }
+
+var errNoSharedKeys = errors.New("the shared engine holds no signing keys")

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // RevokedFileName is the revocation list's file name inside a data directory.
@@ -149,19 +151,30 @@ func readRevokedFile(path string) (map[string]revEntry, os.FileInfo, error) {
 	return entries, fi, nil
 }
 
-// revocations is the live revocation set. Streams register a cancel func so
-// that a revoked token ends its open calls, not only its next ones.
+// revocations is the live revocation set: the file's entries, the shared
+// engine's (shared.go) and those this process added. Streams register a
+// cancel func so that a revoked token ends its open calls, not only its
+// next ones.
 type revocations struct {
-	path string
-	log  *slog.Logger
-	now  func() time.Time
+	path   string
+	shared store.Records // nil = not shared
+	ctx    context.Context
+	log    *slog.Logger
+	now    func() time.Time
 
 	addMu sync.Mutex // one add at a time
 
+	// Used by reload only (the poller, Reload): shared entries that did not
+	// parse, already logged; whether the file's entries must be published
+	// again (the last try failed).
+	badRecs   map[string]bool
+	republish bool
+
 	mu       sync.Mutex
-	ids      map[string]revEntry // file ∪ mem, without expired entries
+	ids      map[string]revEntry // file ∪ recs ∪ mem, without expired entries
 	file     map[string]revEntry // as last read from path
-	mem      map[string]revEntry // added by this process: applied before the file says so
+	recs     map[string]revEntry // as last listed from shared
+	mem      map[string]revEntry // added by this process: applied before the others say so
 	seen     os.FileInfo         // the file as last read
 	watchers map[*watcher]struct{}
 }
@@ -171,9 +184,10 @@ type watcher struct {
 	cancel func(error)
 }
 
-func newRevocations(path string, log *slog.Logger, now func() time.Time) *revocations {
-	r := &revocations{path: path, log: log, now: now, ids: map[string]revEntry{}, file: map[string]revEntry{},
-		mem: map[string]revEntry{}, watchers: map[*watcher]struct{}{}}
+func newRevocations(ctx context.Context, path string, shared store.Records, log *slog.Logger, now func() time.Time) *revocations {
+	r := &revocations{path: path, shared: shared, ctx: ctx, log: log, now: now, badRecs: map[string]bool{},
+		ids: map[string]revEntry{}, file: map[string]revEntry{}, recs: map[string]revEntry{}, mem: map[string]revEntry{},
+		watchers: map[*watcher]struct{}{}}
 	r.reload()
 	return r
 }
@@ -214,24 +228,42 @@ func (r *revocations) watch(p *Principal, cancel func(error)) (stop func()) {
 	}
 }
 
-// reload re-reads the list when the file changed and cancels the watchers
-// of newly revoked tokens.
+// reload re-reads the file when it changed and the shared list, publishes
+// the file's entries to the shared list when the file changed, and cancels
+// the watchers of newly revoked tokens.
 func (r *revocations) reload() {
-	if r.path == "" {
+	fileChanged := r.reloadFile()
+	sharedChanged := false
+	if r.shared != nil {
+		sharedChanged = r.reloadShared(fileChanged || r.republish)
+	}
+	if !fileChanged && !sharedChanged {
 		return
+	}
+	r.mu.Lock()
+	n := r.rebuildLocked()
+	r.mu.Unlock()
+	r.cancelWhere(r.isRevokedLocked, errRevoked)
+	r.log.Info("revocation list loaded", "entries", n)
+}
+
+// reloadFile reads the file if it changed and reports whether it did.
+func (r *revocations) reloadFile() bool {
+	if r.path == "" {
+		return false
 	}
 	fi, err := os.Stat(r.path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			r.log.Warn("cannot stat revocation list", "path", r.path, "err", err)
 		}
-		return
+		return false
 	}
 	r.mu.Lock()
 	unchanged := r.seen != nil && os.SameFile(r.seen, fi) && fi.ModTime().Equal(r.seen.ModTime()) && fi.Size() == r.seen.Size()
 	r.mu.Unlock()
 	if unchanged {
-		return
+		return false
 	}
 	entries, fi, err := readRevokedFile(r.path)
 	if err != nil {
@@ -241,21 +273,60 @@ func (r *revocations) reload() {
 			r.seen = fi // reported once; read again when it changes
 			r.mu.Unlock()
 		}
-		return
+		return false
 	}
 	r.mu.Lock()
 	r.file, r.seen = entries, fi
-	n := r.rebuildLocked()
 	r.mu.Unlock()
-	r.cancelWhere(r.isRevokedLocked, errRevoked)
-	r.log.Info("revocation list loaded", "entries", n)
+	return true
+}
+
+// reloadShared lists the shared entries, first publishing the file's that
+// it lacks when publish is set, and reports whether they changed.
+func (r *revocations) reloadShared(publish bool) bool {
+	ctx, cancel := context.WithTimeout(r.ctx, sharedTimeout)
+	defer cancel()
+	now := r.now()
+	recs, err := r.listSharedRevocations(ctx, now)
+	if err != nil {
+		r.log.Warn("cannot load the shared revocations; keeping the previous ones", "err", err)
+		return false
+	}
+	if publish {
+		r.mu.Lock()
+		file := maps.Clone(r.file)
+		r.mu.Unlock()
+		r.republish = false
+		for _, id := range sortedKeys(file) {
+			e := file[id]
+			if old, ok := recs[id]; e.expired(now) || ok && old.merge(e) == old {
+				continue
+			}
+			if err := r.putSharedRevocation(ctx, id, e); err != nil {
+				r.log.Warn("cannot publish a revocation; will try again", "err", err)
+				r.republish = true
+				continue
+			}
+			if old, ok := recs[id]; ok {
+				e = old.merge(e)
+			}
+			recs[id] = e
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if maps.Equal(recs, r.recs) {
+		return false
+	}
+	r.recs = recs
+	return true
 }
 
 // rebuildLocked recomputes ids from the sources and returns its size.
 func (r *revocations) rebuildLocked() int {
 	now := r.now()
-	ids := make(map[string]revEntry, len(r.file)+len(r.mem))
-	for _, src := range []map[string]revEntry{r.file, r.mem} {
+	ids := make(map[string]revEntry, len(r.file)+len(r.recs)+len(r.mem))
+	for _, src := range []map[string]revEntry{r.file, r.recs, r.mem} {
 		for id, e := range src {
 			if e.expired(now) {
 				continue
@@ -266,10 +337,14 @@ func (r *revocations) rebuildLocked() int {
 			ids[id] = e
 		}
 	}
-	// Once the file has an entry, this process's copy adds nothing.
+	// Once the file or the engine has an entry, this process's copy adds
+	// nothing.
+	covered := func(src map[string]revEntry, id string, e revEntry) bool {
+		f, ok := src[id]
+		return ok && f.merge(e) == f
+	}
 	maps.DeleteFunc(r.mem, func(id string, e revEntry) bool {
-		f, ok := r.file[id]
-		return e.expired(now) || ok && f.merge(e) == f
+		return e.expired(now) || covered(r.file, id, e) || covered(r.recs, id, e)
 	})
 	r.ids = ids
 	return len(ids)
@@ -277,14 +352,20 @@ func (r *revocations) rebuildLocked() int {
 
 var errRevoked = errs.ErrUnauthenticated.Withf("token revoked")
 
-// add revokes r now, in this process, and writes it to the list. The id
-// stays revoked here even when the write fails; the error says it did.
+// add revokes rev now, in this process, and writes it to the file and the
+// shared list. It stays revoked here even when a write fails; the error
+// says one did.
 func (r *revocations) add(rev Revocation) error {
 	r.addMu.Lock()
 	defer r.addMu.Unlock()
-	var err error
+	var errList []error
 	if r.path != "" {
-		err = revokeInFile(r.path, rev, r.now())
+		errList = append(errList, revokeInFile(r.path, rev, r.now()))
+	}
+	if r.shared != nil {
+		ctx, cancel := context.WithTimeout(r.ctx, sharedTimeout)
+		errList = append(errList, r.putSharedRevocation(ctx, rev.ID, entryOf(rev)))
+		cancel()
 	}
 	r.mu.Lock()
 	e := entryOf(rev)
@@ -295,7 +376,7 @@ func (r *revocations) add(rev Revocation) error {
 	r.rebuildLocked()
 	r.mu.Unlock()
 	r.cancelWhere(r.isRevokedLocked, errRevoked)
-	return err
+	return errors.Join(errList...)
 }
 
 // cancelWhere ends the watched streams whose principal matches (called

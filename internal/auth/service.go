@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // Limits of minted tokens.
@@ -31,9 +32,15 @@ type Config struct {
 	KeyPath     string
 	RevokedPath string        // revocation list to poll ("" = none)
 	Endpoint    string        // put into minted v1 keys; SDKs derive cache.<endpoint> etc. from it
-	Poll        time.Duration // key file and revocation poll interval (default 250ms)
+	Poll        time.Duration // key file, revocation and shared poll interval (default 250ms)
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Shared, when set, are the records of an engine that several nodes
+	// serve (the Redis engine): the keyring and the revocation list then
+	// live there too, so that every node verifies what any node mints and
+	// enforces what any node revokes (shared.go). nil (the memory engine):
+	// the files alone.
+	Shared store.Records
 }
 
 // Service verifies and mints credentials.
@@ -48,6 +55,8 @@ type Service struct {
 	// refreshMu makes a refresh token's check and revocation one step, so
 	// that of two concurrent refreshes with one token only one succeeds.
 	refreshMu sync.Mutex
+	ctx       context.Context // of the shared engine's calls; ends with Close
+	cancel    context.CancelFunc
 	stop      chan struct{}
 	done      chan struct{}
 
@@ -76,14 +85,20 @@ func New(cfg Config) *Service {
 		cfg.Poll = defaultPollInterval
 	}
 	s := &Service{
-		endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
-		revoked: newRevocations(cfg.RevokedPath, cfg.Logger, cfg.Now), revPath: cfg.RevokedPath,
+		endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger, revPath: cfg.RevokedPath,
 		stop: make(chan struct{}), done: make(chan struct{}),
 		verified: map[string]*Principal{},
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.keys.Store(cfg.Keyring)
-	if cfg.KeyPath != "" {
-		s.keySrc = &keySource{path: cfg.KeyPath, log: cfg.Logger}
+	if cfg.KeyPath != "" || cfg.Shared != nil {
+		s.keySrc = &keySource{path: cfg.KeyPath, shared: cfg.Shared, log: cfg.Logger}
+	}
+	s.revoked = newRevocations(s.ctx, cfg.RevokedPath, cfg.Shared, cfg.Logger, cfg.Now)
+	if cfg.Shared != nil {
+		// Before the first call: a node verifies the shared keys from the
+		// start. If the engine cannot be read, the poller keeps trying.
+		_ = s.reloadKeys(false)
 	}
 	go s.poll(cfg.Poll)
 	return s
@@ -95,6 +110,7 @@ func (s *Service) Close() {
 	case <-s.stop:
 	default:
 		close(s.stop)
+		s.cancel()
 	}
 	<-s.done
 }
@@ -341,6 +357,15 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 	if s.revoked.revoked(rt) {
 		return Minted{}, errRefreshUsed
 	}
+	// Used on another node since the last poll? (Narrows the window to the
+	// engine's own latency; the records offer no compare-and-set.)
+	if used, err := s.revoked.sharedRevoked(rt.ID); used || err != nil {
+		if err != nil {
+			s.log.Error("cannot check a refresh token with the shared engine; refused", "err", err)
+			return Minted{}, errs.ErrUnavailable.Withf("cannot check the refresh token; try again")
+		}
+		return Minted{}, errRefreshUsed
+	}
 	// Fail closed: a use that cannot be recorded could be repeated.
 	if err := s.revoked.add(Revocation{ID: rt.ID, Before: s.now().UTC(), Expires: rt.ExpiresAt}); err != nil {
 		s.log.Error("cannot record the use of a refresh token; refused", "refresh_of", key.ID, "err", err)
@@ -417,7 +442,7 @@ func (s *Service) RevokeToken(caller *Principal, id string) error {
 	if id == "" || len(id) > MaxTokenIDLen {
 		return errs.ErrInvalidArgument.Withf("a token id must be 1-%d characters", MaxTokenIDLen)
 	}
-	if s.revPath == "" {
+	if s.revPath == "" && s.revoked.shared == nil {
 		return errs.ErrUnavailable.Withf("this server keeps no revocation list")
 	}
 	return s.revoked.add(Revocation{ID: id, Before: s.now().UTC()})

@@ -116,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 		s.auth = auth.New(auth.Config{
 			Keyring:     kr,
 			KeyPath:     keyPath,
+			Shared:      cfg.AuthRecords,
 			RevokedPath: filepath.Join(cfg.DataDir, auth.RevokedFileName),
 			Endpoint:    cfg.Endpoint,
 			Logger:      cfg.Logger,
