@@ -25,10 +25,14 @@ Commands:
                                              MOMENTO_ENDPOINT, CredentialProvider.fromEnvVarV2)
   issue ... --init                           create the keyring if --data-dir has none (without it,
                                              a mistyped --data-dir is an error, not a new keyring)
-  revoke <id>                                revoke a key by its token id or its jti; a running
-                                             server refuses it within a second, streams included
-  rotate-key                                 add a new active signing key (old keys keep verifying)
-  remove-key <key id>                        drop an inactive signing key (its tokens stop working)
+  revoke <id>                                revoke a key by its token id or its jti, and the keys
+                                             refreshed from it; a running server refuses them within
+                                             a second, streams included. Keys minted later with the
+                                             same token id are not revoked
+  rotate-key                                 add a new active signing key (old keys keep verifying);
+                                             a running server signs with it within a second
+  remove-key <key id>                        drop an inactive signing key: its tokens stop working,
+                                             on a running server within a second, streams included
   keys                                       list signing key ids
 
 Flags:
@@ -154,7 +158,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		fmt.Fprintf(stdout, "%s\n", id)
-		fmt.Fprintln(stderr, "new signing key is active after the server restarts; older keys still verify")
+		fmt.Fprintln(stderr, "new signing key is active (a running server picks it up within a second); older keys still verify")
 		return 0
 	case "remove-key":
 		if !wantArgs(1) {
@@ -163,6 +167,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if err := auth.RemoveKey(keys, pos[0]); err != nil {
 			return fail(err)
 		}
+		fmt.Fprintf(stderr, "removed key %s; a running server refuses its tokens within a second\n", pos[0])
 		return 0
 	case "keys":
 		if !wantArgs(0) {

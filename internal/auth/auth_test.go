@@ -11,15 +11,34 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
 )
 
-type fakeClock struct{ t time.Time }
+// fakeClock is read by the poller too.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) get() time.Time { return c.now() }
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) add(d time.Duration) { c.set(c.now().Add(d)) }
 
 func newTestService(t *testing.T) (*Service, *Keyring, *fakeClock, string) {
 	t.Helper()
@@ -28,7 +47,7 @@ func newTestService(t *testing.T) (*Service, *Keyring, *fakeClock, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)} // in the past: the CLI's Revoke uses the real clock
 	s := New(Config{Keyring: kr, RevokedPath: filepath.Join(dir, RevokedFileName), Endpoint: "127.0.0.1:8080",
 		Now: clk.now, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(s.Close)
@@ -52,7 +71,7 @@ var allData = []Permission{
 
 func TestVerifyAcceptsOwnKeysInBothForms(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	m := superKey(t, kr, clk.t)
+	m := superKey(t, kr, clk.get())
 	for _, tok := range []string{m.JWT, m.APIKey} {
 		p, err := s.Verify(tok)
 		if err != nil || !p.SuperUser || p.ID != m.ID {
@@ -71,13 +90,13 @@ func TestVerifyAcceptsOwnKeysInBothForms(t *testing.T) {
 
 func TestVerifyRejectsBadTokens(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	good := superKey(t, kr, clk.t).JWT
+	good := superKey(t, kr, clk.get()).JWT
 	parts := strings.Split(good, ".")
 	otherKR, err := LoadOrCreateKeyring(filepath.Join(t.TempDir(), KeyFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign := superKey(t, otherKR, clk.t).JWT
+	foreign := superKey(t, otherKR, clk.get()).JWT
 
 	enc := func(v any) string { b, _ := json.Marshal(v); return b64.EncodeToString(b) }
 	claims, _ := b64.DecodeString(parts[1])
@@ -106,20 +125,20 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 	f("huge", strings.Repeat("a", maxTokenLen+1), "malformed")
 	f("v1 wrapping a forged token", WrapV1(parts[0]+"."+forgedClaims+"."+parts[2], "x"), "signature")
 
-	rt, _ := MintAPIKey(kr, "", MintRequest{SuperUser: true}, clk.t)
+	rt, _ := MintAPIKey(kr, "", MintRequest{SuperUser: true}, clk.get())
 	f("refresh token as a key", rt.RefreshToken, "refresh token cannot be used")
 
-	clk.t = clk.t.Add(2 * time.Hour)
+	clk.add(2 * time.Hour)
 	f("expired", good, "expired")
 }
 
 func TestRevocationEndsCallsAndStreams(t *testing.T) {
 	s, kr, clk, dir := newTestService(t)
-	m, err := MintAPIKey(kr, "", MintRequest{Perms: allData, TokenID: "svc-1"}, clk.t)
+	m, err := MintAPIKey(kr, "", MintRequest{Perms: allData, TokenID: "svc-1"}, clk.get())
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := superKey(t, kr, clk.t)
+	other := superKey(t, kr, clk.get())
 	p, err := s.Verify(m.JWT)
 	if err != nil {
 		t.Fatal(err)
@@ -180,8 +199,8 @@ func TestWatchEndsAtExpiry(t *testing.T) {
 
 func TestMintRules(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	super, _ := s.Verify(superKey(t, kr, clk.t).JWT)
-	adm, _ := MintAPIKey(kr, "", MintRequest{Perms: allData}, clk.t)
+	super, _ := s.Verify(superKey(t, kr, clk.get()).JWT)
+	adm, _ := MintAPIKey(kr, "", MintRequest{Perms: allData}, clk.get())
 	allDataP, _ := s.Verify(adm.JWT)
 	disp, err := s.GenerateDisposable(super, MintRequest{Perms: allData[:1], ValidFor: time.Minute})
 	if err != nil {
@@ -218,13 +237,13 @@ func TestMintRules(t *testing.T) {
 
 func TestRefresh(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	super, _ := s.Verify(superKey(t, kr, clk.t).JWT)
+	super, _ := s.Verify(superKey(t, kr, clk.get()).JWT)
 	scoped := []Permission{{Resource: ResourceCache, Role: RoleReadOnly, Cache: "foo"}}
 	m, err := s.GenerateAPIKey(super, MintRequest{Perms: scoped, ValidFor: 30 * time.Minute, TokenID: "t1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.t = clk.t.Add(10 * time.Minute)
+	clk.add(10 * time.Minute)
 	r, err := s.RefreshAPIKey(m.JWT, m.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +255,7 @@ func TestRefresh(t *testing.T) {
 	if p.ID == m.ID || p.TokenID != "t1" || len(p.Perms) != 1 || p.Perms[0].Cache != "foo" || p.Perms[0].Role != RoleReadOnly {
 		t.Fatalf("refreshed principal = %+v", p)
 	}
-	if r.ValidUntil != clk.t.Add(30*time.Minute).Unix() {
+	if r.ValidUntil != clk.get().Add(30*time.Minute).Unix() {
 		t.Fatalf("refreshed key valid until %d, want now+30m", r.ValidUntil)
 	}
 	other, _ := s.GenerateAPIKey(super, MintRequest{Perms: scoped, ValidFor: time.Hour})
@@ -246,7 +265,7 @@ func TestRefresh(t *testing.T) {
 	if _, err := s.RefreshAPIKey(m.JWT, m.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("refresh with an API key as refresh token: %v", err)
 	}
-	clk.t = clk.t.Add(time.Hour)
+	clk.add(time.Hour)
 	// Momento answers INVALID_ARGUMENT for a pair that has expired.
 	if _, err := s.RefreshAPIKey(m.JWT, m.RefreshToken); !errors.Is(err, errs.ErrInvalidToken) || errs.CodeOf(err) != errs.CodeInvalidArgument {
 		t.Fatalf("refresh of an expired key: %v", err)
@@ -364,13 +383,13 @@ func FuzzVerify(f *testing.F) {
 // token is refused once it has expired.
 func TestVerifiedTokensStillExpire(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	m := superKey(t, kr, clk.t) // valid for an hour
+	m := superKey(t, kr, clk.get()) // valid for an hour
 	for range 3 {
 		if _, err := s.Verify(m.JWT); err != nil {
 			t.Fatal(err)
 		}
 	}
-	clk.t = clk.t.Add(2 * time.Hour)
+	clk.add(2 * time.Hour)
 	if _, err := s.Verify(m.JWT); !errors.Is(err, errs.ErrUnauthenticated) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("an expired cached token: %v", err)
 	}

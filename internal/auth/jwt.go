@@ -82,6 +82,7 @@ func parseJWT(token string, lookup func(kid string) (ed25519.PublicKey, bool)) (
 	if err := strictUnmarshal(cb, &c); err != nil {
 		return nil, errMalformed
 	}
+	c.kid = h.Kid
 	return &c, nil
 }
 

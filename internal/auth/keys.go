@@ -33,8 +33,9 @@ type keyFileEntry struct {
 	Active  bool      `json:"active"`
 }
 
-// Keyring is the set of signing keys. It is loaded once; rotation is done
-// offline with the CLI and picked up at the next start.
+// Keyring is one immutable set of signing keys. A Service watches its key
+// file and swaps in a new Keyring when `setsuna token rotate-key` or
+// `remove-key` changes it (keyreload.go).
 type Keyring struct {
 	active *signingKey
 	byID   map[string]*signingKey
@@ -109,6 +110,9 @@ func (kr *Keyring) KeyIDs() (ids []string, active string) {
 	return ids, kr.active.ID
 }
 
+// has reports whether kid is one of the ring's keys.
+func (kr *Keyring) has(kid string) bool { return kr.byID[kid] != nil }
+
 func (kr *Keyring) publicKey(kid string) (ed25519.PublicKey, bool) {
 	k, ok := kr.byID[kid]
 	if !ok {
@@ -124,9 +128,24 @@ func readKeyFile(path string) (*keyFile, error) {
 	}
 	var kf keyFile
 	if err := json.Unmarshal(data, &kf); err != nil {
-		return nil, fmt.Errorf("cannot parse signing keys %s: %w", path, err)
+		return nil, fmt.Errorf("cannot parse signing keys %s: %s", path, describeJSONError(err))
 	}
 	return &kf, nil
+}
+
+// describeJSONError says where a JSON document is broken without quoting
+// it: encoding/json's messages quote input bytes, and a key file's input
+// bytes are seeds.
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type", typ.Field)
+	}
+	return "malformed content"
 }
 
 func (kf *keyFile) add() error {

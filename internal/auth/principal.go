@@ -60,8 +60,18 @@ type Claims struct {
 	SuperUser bool         `json:"su,omitempty"`
 	Perms     []Permission `json:"p,omitempty"`
 	RefreshOf string       `json:"rof,omitempty"` // refresh tokens: jti of their API key
+	// Root is the jti of the key a refreshed key descends from (its first
+	// ancestor, kept through every refresh): revoking it revokes them all.
+	Root string `json:"root,omitempty"`
+	// RootIssuedAt is the root's iat: a revocation of a token_id applies to
+	// the keys of families minted before it, however recently refreshed.
+	RootIssuedAt int64 `json:"riat,omitempty"`
 	// Type "g" marks a v2 API key, as the SDKs detect one (see v2.go).
 	Type string `json:"t,omitempty"`
+
+	// kid is the signing key that verified the token (not a claim): a
+	// token stops verifying, cached or streaming, once its key is removed.
+	kid string
 }
 
 // Principal is who is calling.

@@ -11,7 +11,7 @@ import (
 
 func TestRevokeToken(t *testing.T) {
 	s, kr, clk, _ := newTestService(t)
-	super := superKey(t, kr, clk.t)
+	super := superKey(t, kr, clk.get())
 	caller, err := s.Verify(super.JWT)
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // Limits of minted tokens.
@@ -23,25 +25,40 @@ const (
 
 // Config configures a Service.
 type Config struct {
-	Keyring     *Keyring
+	Keyring *Keyring
+	// KeyPath is the keyring's file, polled like the revocation list and
+	// re-read on Reload, so that rotating or removing a key needs no
+	// restart ("" = Keyring never changes).
+	KeyPath     string
 	RevokedPath string        // revocation list to poll ("" = none)
 	Endpoint    string        // put into minted v1 keys; SDKs derive cache.<endpoint> etc. from it
-	Poll        time.Duration // revocation poll interval (default 250ms)
+	Poll        time.Duration // key file, revocation and shared poll interval (default 250ms)
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Shared, when set, are the records of an engine that several nodes
+	// serve (the Redis engine): the keyring and the revocation list then
+	// live there too, so that every node verifies what any node mints and
+	// enforces what any node revokes (shared.go). nil (the memory engine):
+	// the files alone.
+	Shared store.Records
 }
 
 // Service verifies and mints credentials.
 type Service struct {
-	keys     *Keyring
+	keys     atomic.Pointer[Keyring]
+	keySrc   *keySource // nil: the keyring is fixed
 	endpoint string
 	now      func() time.Time
 	log      *slog.Logger
 	revoked  *revocations
 	revPath  string
-	revMu    sync.Mutex // serializes RevokeToken's read-modify-write of the list
-	stop     chan struct{}
-	done     chan struct{}
+	// refreshMu makes a refresh token's check and revocation one step, so
+	// that of two concurrent refreshes with one token only one succeeds.
+	refreshMu sync.Mutex
+	ctx       context.Context // of the shared engine's calls; ends with Close
+	cancel    context.CancelFunc
+	stop      chan struct{}
+	done      chan struct{}
 
 	// verified remembers tokens whose signature checked out (an ed25519
 	// verification costs more than a whole cache GET); expiry and
@@ -68,10 +85,20 @@ func New(cfg Config) *Service {
 		cfg.Poll = defaultPollInterval
 	}
 	s := &Service{
-		keys: cfg.Keyring, endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger,
-		revoked: newRevocations(cfg.RevokedPath, cfg.Logger), revPath: cfg.RevokedPath,
+		endpoint: cfg.Endpoint, now: cfg.Now, log: cfg.Logger, revPath: cfg.RevokedPath,
 		stop: make(chan struct{}), done: make(chan struct{}),
 		verified: map[string]*Principal{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.keys.Store(cfg.Keyring)
+	if cfg.KeyPath != "" || cfg.Shared != nil {
+		s.keySrc = &keySource{path: cfg.KeyPath, shared: cfg.Shared, log: cfg.Logger}
+	}
+	s.revoked = newRevocations(s.ctx, cfg.RevokedPath, cfg.Shared, cfg.Logger, cfg.Now)
+	if cfg.Shared != nil {
+		// Before the first call: a node verifies the shared keys from the
+		// start. If the engine cannot be read, the poller keeps trying.
+		_ = s.reloadKeys(false)
 	}
 	go s.poll(cfg.Poll)
 	return s
@@ -83,6 +110,7 @@ func (s *Service) Close() {
 	case <-s.stop:
 	default:
 		close(s.stop)
+		s.cancel()
 	}
 	<-s.done
 }
@@ -96,10 +124,22 @@ func (s *Service) poll(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
+			_ = s.reloadKeys(false) // logged there
 			s.revoked.reload()
 		}
 	}
 }
+
+// Reload re-reads the keyring and the revocation list now (SIGHUP). It
+// returns why the keyring did not load; the current one then stays.
+func (s *Service) Reload() error {
+	err := s.reloadKeys(true)
+	s.revoked.reload()
+	return err
+}
+
+// keyring is the current keyring.
+func (s *Service) keyring() *Keyring { return s.keys.Load() }
 
 // unwrap accepts a raw JWT or a v1 key (base64 JSON {"api_key","endpoint"}).
 func unwrap(token string) string {
@@ -137,7 +177,7 @@ func (s *Service) parseSigned(token string, kinds ...string) (*Claims, error) {
 	if token == "" {
 		return nil, errs.ErrUnauthenticated.Withf("missing auth token")
 	}
-	c, err := parseJWT(unwrap(token), s.keys.publicKey)
+	c, err := parseJWT(unwrap(token), s.keyring().publicKey)
 	if err != nil {
 		return nil, errs.ErrUnauthenticated.Withf("%v", err)
 	}
@@ -158,6 +198,10 @@ func (s *Service) Verify(token string) (*Principal, error) {
 	s.vmu.RLock()
 	p := s.verified[token]
 	s.vmu.RUnlock()
+	// A Verify racing a reload may have cached a token of a key that is gone.
+	if p != nil && !s.keyring().has(p.kid) {
+		p = nil
+	}
 	if p == nil {
 		var err error
 		if p, err = s.parse(token, KindAPIKey, KindDisposable); err != nil {
@@ -199,7 +243,7 @@ func (s *Service) forgetVerified() {
 // so long-lived streams end too. Call stop when the stream ends.
 func (s *Service) Watch(ctx context.Context, p *Principal) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	unwatch := s.revoked.watch(p, func() { cancel(errs.ErrUnauthenticated.Withf("token revoked")) })
+	unwatch := s.revoked.watch(p, cancel)
 	stopTimer := func() bool { return true }
 	if p.ExpiresAt != 0 {
 		d := time.Unix(p.ExpiresAt, 0).Sub(s.now())
@@ -222,6 +266,10 @@ type MintRequest struct {
 	Description string
 	// V2 mints a v2 API key (see v2.go) instead of a v1 key.
 	V2 bool
+
+	// Set by a refresh: the key family's first key and when it was minted.
+	root         string
+	rootIssuedAt int64
 }
 
 // Minted is a freshly minted credential in the SDKs' v1 format.
@@ -258,7 +306,7 @@ func (s *Service) GenerateDisposable(caller *Principal, req MintRequest) (Minted
 	now := s.now()
 	c := &Claims{ID: newID(), Kind: KindDisposable, TokenID: req.TokenID, IssuedAt: now.Unix(),
 		ExpiresAt: now.Add(req.ValidFor).Unix(), Perms: req.Perms}
-	jwt, err := signJWT(s.keys.active, c)
+	jwt, err := signJWT(s.keyring().active, c)
 	if err != nil {
 		return Minted{}, err
 	}
@@ -279,11 +327,13 @@ func (s *Service) checkMinter(caller *Principal, req MintRequest) error {
 }
 
 // RefreshAPIKey swaps an unexpired API key and its refresh token for a new
-// pair with the same permissions and the same validity period.
+// pair with the same permissions and the same validity period. A refresh
+// token is good for one refresh: using it revokes it.
 //
 // A forged or revoked key is errs.ErrUnauthenticated; an expired key or
-// refresh token is errs.ErrInvalidToken (INVALID_ARGUMENT), as Momento
-// answers: the request names a pair that can no longer be refreshed.
+// refresh token, or one already used, is errs.ErrInvalidToken
+// (INVALID_ARGUMENT), as Momento answers: the request names a pair that can
+// no longer be refreshed.
 func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 	key, err := s.parseSigned(apiKey, KindAPIKey)
 	if err != nil {
@@ -302,19 +352,46 @@ func (s *Service) RefreshAPIKey(apiKey, refreshToken string) (Minted, error) {
 	if key.expired(s.now()) || rt.expired(s.now()) {
 		return Minted{}, errs.ErrInvalidToken.Withf("the API key or its refresh token has expired: it can no longer be refreshed")
 	}
-	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second, TokenID: key.TokenID, V2: key.IsV2()}, s.now())
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if s.revoked.revoked(rt) {
+		return Minted{}, errRefreshUsed
+	}
+	// Used on another node since the last poll? (Narrows the window to the
+	// engine's own latency; the records offer no compare-and-set.)
+	if used, err := s.revoked.sharedRevoked(rt.ID); used || err != nil {
+		if err != nil {
+			s.log.Error("cannot check a refresh token with the shared engine; refused", "err", err)
+			return Minted{}, errs.ErrUnavailable.Withf("cannot check the refresh token; try again")
+		}
+		return Minted{}, errRefreshUsed
+	}
+	// Fail closed: a use that cannot be recorded could be repeated.
+	if err := s.revoked.add(Revocation{ID: rt.ID, Before: s.now().UTC(), Expires: rt.ExpiresAt}); err != nil {
+		s.log.Error("cannot record the use of a refresh token; refused", "refresh_of", key.ID, "err", err)
+		return Minted{}, errs.ErrUnavailable.Withf("cannot record the use of the refresh token; try again")
+	}
+	root, rootIAT := key.Root, key.RootIssuedAt
+	if root == "" {
+		root, rootIAT = key.ID, key.IssuedAt
+	}
+	return s.mintAPIKey(MintRequest{SuperUser: key.SuperUser, Perms: key.Perms, ValidFor: time.Duration(key.Lifetime) * time.Second,
+		TokenID: key.TokenID, V2: key.IsV2(), root: root, rootIssuedAt: rootIAT}, s.now())
 }
+
+var errRefreshUsed = errs.ErrInvalidToken.Withf("the refresh token has already been used: it can no longer be refreshed")
 
 // mintAPIKey signs an API key and its refresh token without checking who asks.
 func (s *Service) mintAPIKey(req MintRequest, now time.Time) (Minted, error) {
-	return MintAPIKey(s.keys, s.endpoint, req, now)
+	return MintAPIKey(s.keyring(), s.endpoint, req, now)
 }
 
 // MintAPIKey signs an API key with the keyring's active key. It checks
 // nothing about a caller: the CLI uses it to bootstrap the first super user.
 func MintAPIKey(kr *Keyring, endpoint string, req MintRequest, now time.Time) (Minted, error) {
 	c := &Claims{ID: newID(), Kind: KindAPIKey, TokenID: req.TokenID, IssuedAt: now.Unix(),
-		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms}
+		Lifetime: int64(req.ValidFor / time.Second), SuperUser: req.SuperUser, Perms: req.Perms,
+		Root: req.root, RootIssuedAt: req.rootIssuedAt}
 	if req.V2 {
 		c.Type = TypeV2
 	}
@@ -365,14 +442,8 @@ func (s *Service) RevokeToken(caller *Principal, id string) error {
 	if id == "" || len(id) > MaxTokenIDLen {
 		return errs.ErrInvalidArgument.Withf("a token id must be 1-%d characters", MaxTokenIDLen)
 	}
-	if s.revPath == "" {
+	if s.revPath == "" && s.revoked.shared == nil {
 		return errs.ErrUnavailable.Withf("this server keeps no revocation list")
 	}
-	s.revMu.Lock()
-	defer s.revMu.Unlock()
-	if err := Revoke(s.revPath, id); err != nil {
-		return err
-	}
-	s.revoked.reload()
-	return nil
+	return s.revoked.add(Revocation{ID: id, Before: s.now().UTC()})
 }

@@ -34,7 +34,7 @@ func payload(t *testing.T, jwt string) map[string]any {
 // the same permissions and revoked the same way as a v1 key.
 func TestV2Keys(t *testing.T) {
 	s, kr, clk, dir := newTestService(t)
-	m, err := MintAPIKey(kr, "ignored.example", MintRequest{V2: true, Perms: allData[:2], ValidFor: time.Hour, TokenID: "v2-key"}, clk.t)
+	m, err := MintAPIKey(kr, "ignored.example", MintRequest{V2: true, Perms: allData[:2], ValidFor: time.Hour, TokenID: "v2-key"}, clk.get())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +54,13 @@ func TestV2Keys(t *testing.T) {
 	if err := Authorize(p, Op{Name: "CreateCache", Access: AccessControl, Cache: "c"}); !errors.Is(err, errs.ErrPermissionDenied) {
 		t.Fatalf("v2 all-data key managing caches: %v", err)
 	}
-	v1, _ := MintAPIKey(kr, "e", MintRequest{Perms: allData[:1]}, clk.t)
+	v1, _ := MintAPIKey(kr, "e", MintRequest{Perms: allData[:1]}, clk.get())
 	if _, ok := payload(t, v1.JWT)["t"]; ok {
 		t.Fatal("a v1 key carries the v2 type claim")
 	}
 
 	// A v2 super user mints v2 keys over the wire; refreshes keep the type.
-	su, _ := MintAPIKey(kr, "", MintRequest{V2: true, SuperUser: true, ValidFor: time.Hour}, clk.t)
+	su, _ := MintAPIKey(kr, "", MintRequest{V2: true, SuperUser: true, ValidFor: time.Hour}, clk.get())
 	caller, err := s.Verify(su.JWT)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestV2Keys(t *testing.T) {
 	if _, err := s.Verify(m.APIKey); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("revoked v2 key: %v", err)
 	}
-	clk.t = clk.t.Add(2 * time.Hour)
+	clk.add(2 * time.Hour)
 	if _, err := s.Verify(g.JWT); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("expired v2 key: %v", err)
 	}

@@ -91,9 +91,15 @@ func (s *Server) loadGraphQL() (*graphql.Executor, map[string]graphql.SubscribeH
 }
 
 // Reload re-reads what a running server can take anew without a restart
-// (the operator's SIGHUP): the GraphQL schema and resolvers. On an error
+// (the operator's SIGHUP): the signing keys and revocation list, the GraphQL
+// schema and resolvers. On an error
 // the server keeps serving what it had.
 func (s *Server) Reload() error {
+	if s.auth != nil {
+		// The poller picks key changes up within a second anyway; SIGHUP
+		// makes it now. A bad key file is logged and the keys kept.
+		_ = s.auth.Reload()
+	}
 	if s.appsync == nil {
 		return nil
 	}

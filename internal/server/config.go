@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/memstore/wal"
 	"github.com/setsuna-io/setsuna/internal/topics"
 )
@@ -52,6 +53,13 @@ type Config struct {
 	// Auth turns authentication on: every call needs a key signed by the
 	// keyring in DataDir (created there on first start).
 	Auth bool
+	// AuthRecords, with Auth, shares the keyring and the revocation list
+	// through an engine's records, for nodes that serve one engine: a key
+	// minted on any node verifies on all, a revocation reaches all within a
+	// second (see auth.Config.Shared). An engine shared by several nodes
+	// (the Redis engine) sets it to its store; nil, as with the memory
+	// engine, keeps them in DataDir's files alone.
+	AuthRecords store.Records
 	// DataDir holds the signing keys and the revocation list, and the
 	// memory engine's log and snapshots (in DataDir/engine) unless
 	// NoPersist is set.

@@ -110,12 +110,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.Auth {
-		kr, err := auth.LoadOrCreateKeyring(filepath.Join(cfg.DataDir, auth.KeyFileName))
+		keyPath := filepath.Join(cfg.DataDir, auth.KeyFileName)
+		kr, err := auth.LoadOrCreateKeyring(keyPath)
 		if err != nil {
 			return nil, err
 		}
 		s.auth = auth.New(auth.Config{
 			Keyring:     kr,
+			KeyPath:     keyPath,
+			Shared:      cfg.AuthRecords,
 			RevokedPath: filepath.Join(cfg.DataDir, auth.RevokedFileName),
 			Endpoint:    cfg.Endpoint,
 			Logger:      cfg.Logger,

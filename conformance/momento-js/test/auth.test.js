@@ -147,6 +147,20 @@ test('a refreshed key works and keeps its permissions', async () => {
   client.close();
 });
 
+test('a refresh token refreshes once: a second use is INVALID_ARGUMENT_ERROR', async () => {
+  const key = await mint(TokenScopes.cacheReadOnly('foo'));
+  const auth = authClientFor(key.apiKey);
+  assertIs(await auth.refreshApiKey(key.refreshToken), RefreshApiKey.Success, 'first refreshApiKey');
+  // What the SDK reports for a refresh token that can no longer be used.
+  const again = await auth.refreshApiKey(key.refreshToken);
+  assertError(again, MomentoErrorCode.INVALID_ARGUMENT_ERROR, 'second refreshApiKey with the same refresh token');
+  assert.match(again.message(), /already been used/);
+  // The key it came with keeps working until it expires.
+  const client = cacheClientFor(key.apiKey);
+  assertIs(await client.get('foo', 'seen'), CacheGet.Hit, 'get with the refreshed-from key');
+  client.close();
+});
+
 test('AllDataReadWrite keys cannot mint keys', async () => {
   const key = await mint(AllDataReadWrite);
   const resp = await authClientFor(key.apiKey).generateApiKey(AllDataReadWrite, ExpiresIn.minutes(5));
