@@ -1,0 +1,157 @@
+package redisstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/setsuna-io/setsuna/internal/errs"
+	"github.com/setsuna-io/setsuna/internal/store"
+)
+
+// The Collections methods, until the collection scripts land (branch
+// redis-coll replaces this file).
+
+var errNoCollections = errs.ErrUnimplemented.Msgf("collections are not implemented by the redis engine yet")
+
+func (s *Store) DictionarySet(ctx context.Context, cache string, key []byte, items []store.FieldValue, ttl store.CollectionTTL) error {
+	return errNoCollections
+}
+
+func (s *Store) DictionaryGet(ctx context.Context, cache string, key []byte, fields [][]byte) (values [][]byte, present []bool, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) DictionaryFetch(ctx context.Context, cache string, key []byte) (items []store.FieldValue, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) DictionaryIncrement(ctx context.Context, cache string, key, field []byte, amount int64, ttl store.CollectionTTL) (int64, error) {
+	return 0, errNoCollections
+}
+
+func (s *Store) DictionaryDelete(ctx context.Context, cache string, key []byte, fields [][]byte) error {
+	return errNoCollections
+}
+
+func (s *Store) DictionaryLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetAdd(ctx context.Context, cache string, key []byte, elements [][]byte, ttl store.CollectionTTL) error {
+	return errNoCollections
+}
+
+func (s *Store) SetRemove(ctx context.Context, cache string, key []byte, elements [][]byte) (found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetFetch(ctx context.Context, cache string, key []byte) (elements [][]byte, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetContains(ctx context.Context, cache string, key []byte, elements [][]byte) (contains []bool, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetSample(ctx context.Context, cache string, key []byte, limit int) (elements [][]byte, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetPop(ctx context.Context, cache string, key []byte, count int) (elements [][]byte, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SetLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListPush(ctx context.Context, cache string, key []byte, values [][]byte, front bool, truncateTo int, ttl store.CollectionTTL) (length int, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListPop(ctx context.Context, cache string, key []byte, front bool) (value []byte, length int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListFetch(ctx context.Context, cache string, key []byte, start, end int) (values [][]byte, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListRetain(ctx context.Context, cache string, key []byte, start, end int, ttl store.CollectionTTL) (length int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListRemove(ctx context.Context, cache string, key []byte, value []byte) (length int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListErase(ctx context.Context, cache string, key []byte, ranges []store.IndexRange) (length int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) ListLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetPut(ctx context.Context, cache string, key []byte, elements []store.ScoredElement, ttl store.CollectionTTL) error {
+	return errNoCollections
+}
+
+func (s *Store) SortedSetFetchByRank(ctx context.Context, cache string, key []byte, start, end int, descending bool) (elements []store.ScoredElement, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetFetchByScore(ctx context.Context, cache string, key []byte, min, max store.ScoreBound, descending bool, offset, count int) (elements []store.ScoredElement, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetGetScores(ctx context.Context, cache string, key []byte, values [][]byte) (scores []float64, present []bool, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetGetRank(ctx context.Context, cache string, key []byte, value []byte, descending bool) (rank int, present, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetIncrement(ctx context.Context, cache string, key []byte, value []byte, amount float64, ttl store.CollectionTTL) (float64, error) {
+	return 0, errNoCollections
+}
+
+func (s *Store) SortedSetRemove(ctx context.Context, cache string, key []byte, values [][]byte) error {
+	return errNoCollections
+}
+
+func (s *Store) SortedSetLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetLengthByScore(ctx context.Context, cache string, key []byte, min, max store.ScoreBound) (n int, found bool, err error) {
+	err = errNoCollections
+	return
+}
+
+func (s *Store) SortedSetUnionStore(ctx context.Context, cache string, key []byte, sources []store.UnionSource, agg store.Aggregate, ttl time.Duration) (length int, err error) {
+	err = errNoCollections
+	return
+}
