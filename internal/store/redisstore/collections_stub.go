@@ -13,33 +13,6 @@ import (
 
 var errNoCollections = errs.ErrUnimplemented.Msgf("collections are not implemented by the redis engine yet")
 
-func (s *Store) DictionarySet(ctx context.Context, cache string, key []byte, items []store.FieldValue, ttl store.CollectionTTL) error {
-	return errNoCollections
-}
-
-func (s *Store) DictionaryGet(ctx context.Context, cache string, key []byte, fields [][]byte) (values [][]byte, present []bool, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) DictionaryFetch(ctx context.Context, cache string, key []byte) (items []store.FieldValue, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) DictionaryIncrement(ctx context.Context, cache string, key, field []byte, amount int64, ttl store.CollectionTTL) (int64, error) {
-	return 0, errNoCollections
-}
-
-func (s *Store) DictionaryDelete(ctx context.Context, cache string, key []byte, fields [][]byte) error {
-	return errNoCollections
-}
-
-func (s *Store) DictionaryLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
 func (s *Store) SetAdd(ctx context.Context, cache string, key []byte, elements [][]byte, ttl store.CollectionTTL) error {
 	return errNoCollections
 }
