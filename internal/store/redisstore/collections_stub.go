@@ -13,40 +13,6 @@ import (
 
 var errNoCollections = errs.ErrUnimplemented.Msgf("collections are not implemented by the redis engine yet")
 
-func (s *Store) SetAdd(ctx context.Context, cache string, key []byte, elements [][]byte, ttl store.CollectionTTL) error {
-	return errNoCollections
-}
-
-func (s *Store) SetRemove(ctx context.Context, cache string, key []byte, elements [][]byte) (found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) SetFetch(ctx context.Context, cache string, key []byte) (elements [][]byte, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) SetContains(ctx context.Context, cache string, key []byte, elements [][]byte) (contains []bool, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) SetSample(ctx context.Context, cache string, key []byte, limit int) (elements [][]byte, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) SetPop(ctx context.Context, cache string, key []byte, count int) (elements [][]byte, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) SetLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
 func (s *Store) ListPush(ctx context.Context, cache string, key []byte, values [][]byte, front bool, truncateTo int, ttl store.CollectionTTL) (length int, err error) {
 	err = errNoCollections
 	return
