@@ -13,41 +13,6 @@ import (
 
 var errNoCollections = errs.ErrUnimplemented.Msgf("collections are not implemented by the redis engine yet")
 
-func (s *Store) ListPush(ctx context.Context, cache string, key []byte, values [][]byte, front bool, truncateTo int, ttl store.CollectionTTL) (length int, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListPop(ctx context.Context, cache string, key []byte, front bool) (value []byte, length int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListFetch(ctx context.Context, cache string, key []byte, start, end int) (values [][]byte, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListRetain(ctx context.Context, cache string, key []byte, start, end int, ttl store.CollectionTTL) (length int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListRemove(ctx context.Context, cache string, key []byte, value []byte) (length int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListErase(ctx context.Context, cache string, key []byte, ranges []store.IndexRange) (length int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
-func (s *Store) ListLength(ctx context.Context, cache string, key []byte) (n int, found bool, err error) {
-	err = errNoCollections
-	return
-}
-
 func (s *Store) SortedSetPut(ctx context.Context, cache string, key []byte, elements []store.ScoredElement, ttl store.CollectionTTL) error {
 	return errNoCollections
 }
