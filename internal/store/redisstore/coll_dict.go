@@ -24,7 +24,7 @@ var dictGetScript = newCollScript(`
 local ik, err = ropen(KEY, 1)
 if err then return err end
 if not ik then return {0} end
-return {1, redis.call('HMGET', ik, unpack(ARGV, AO + 1))}
+return {1, gather('HMGET', ik, 1, #ARGV - AO)}
 `)
 
 var dictFetchScript = newCollScript(`

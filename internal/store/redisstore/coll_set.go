@@ -40,7 +40,7 @@ var setContainsScript = newCollScript(`
 local ik, err = ropen(KEY, 2)
 if err then return err end
 if not ik then return {0} end
-return {1, redis.call('SMISMEMBER', ik, unpack(ARGV, AO + 1))}
+return {1, gather('SMISMEMBER', ik, 1, #ARGV - AO)}
 `)
 
 // O(1) limit → {found, elements}. SRANDMEMBER with a positive count

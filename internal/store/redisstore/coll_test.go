@@ -372,7 +372,19 @@ func TestCollectionLargeCalls(t *testing.T) {
 	if string(v[0]) != "2405" { // later duplicates win, across chunks
 		t.Fatalf("field 5 = %q, want 2405", v[0])
 	}
+	// Reads of more names than Lua's unpack can take at once.
+	many := make([][]byte, 9000)
+	for i := range many {
+		many[i] = []byte(strconv.Itoa(i))
+	}
+	v, p, _, err := e.s.DictionaryGet(ctx, c, []byte("d"), many)
+	if err != nil || len(v) != len(many) || !p[1199] || p[1200] || string(v[1199]) != "2399" {
+		t.Fatalf("DictionaryGet of %d fields: %d values, %v", len(many), len(v), err)
+	}
 	e.ok("SortedSetPut", e.s.SortedSetPut(ctx, c, []byte("z"), zs, store.CollectionTTL{}))
+	if sc, p, _, err := e.s.SortedSetGetScores(ctx, c, []byte("z"), many); err != nil || len(sc) != len(many) || !p[0] || p[8999] {
+		t.Fatalf("SortedSetGetScores of %d members: %v", len(many), err)
+	}
 	sc, _, _, _ := e.s.SortedSetGetScores(ctx, c, []byte("z"), byteSlices("5"))
 	if sc[0] != 2405 {
 		t.Fatalf("score of 5 = %v, want 2405", sc[0])
@@ -386,6 +398,9 @@ func TestCollectionLargeCalls(t *testing.T) {
 		t.Fatalf("a front push of %d values lost their order", n)
 	}
 	e.ok("SetAdd", e.s.SetAdd(ctx, c, []byte("s"), vals, store.CollectionTTL{}))
+	if in, _, err := e.s.SetContains(ctx, c, []byte("s"), many); err != nil || len(in) != len(many) || !in[0] || in[8999] {
+		t.Fatalf("SetContains of %d elements: %v", len(many), err)
+	}
 	if found, err := e.s.SetRemove(ctx, c, []byte("s"), vals[:n-1]); !found || err != nil {
 		t.Fatalf("SetRemove = %v %v", found, err)
 	}

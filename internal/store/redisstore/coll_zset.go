@@ -53,7 +53,7 @@ var zsetScoresScript = newCollScript(`
 local ik, err = ropen(KEY, 4)
 if err then return err end
 if not ik then return {0} end
-return {1, redis.call('ZMSCORE', ik, unpack(ARGV, AO + 1))}
+return {1, gather('ZMSCORE', ik, 1, #ARGV - AO)}
 `)
 
 // O(1) member, O(2) "1" descending → {found, rank or false}.

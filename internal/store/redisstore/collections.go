@@ -39,6 +39,8 @@ import (
 //	    an expired item is absent, not purged.
 //	many(cmd, ik, i, j, step): cmd ik O(i..j) in chunks of step arguments
 //	    (unpack is bounded by Lua's C stack); the sum of integer replies.
+//	gather(cmd, ik, i, j): the same for a read whose array replies are
+//	    concatenated (a false, an absent name, does not end ipairs).
 //	slice(n, s, e): Python slice bounds, as 0-based [s, e).
 //
 // chunk is even, so that field/value and score/member pairs never split.
@@ -80,6 +82,15 @@ local function many(cmd, ik, i, j, step)
     i = e + 1
   end
   return sum
+end
+local function gather(cmd, ik, i, j)
+  local out = {}
+  while i <= j do
+    local e = math.min(j, i + chunk - 1)
+    for _, v in ipairs(redis.call(cmd, ik, unpack(ARGV, AO + i, AO + e))) do out[#out + 1] = v end
+    i = e + 1
+  end
+  return out
 end
 local function slice(n, s, e)
   local function clamp(i)
