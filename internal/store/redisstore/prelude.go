@@ -9,7 +9,10 @@ package redisstore
 //	ARGV[1] = base             "sx:{E.P}:"
 //	ARGV[2] = now              Unix ms of the calling node's clock (NOW)
 //	ARGV[3] = config           "<logMax> <graceMs>": the all-versions stream bound (0: no log)
-//	                           and the delay of native expiry after an item's expiry
+//	                           and the delay of native expiry after an item's expiry. Like
+//	                           memstore, a partition logs all versions only from its first
+//	                           all-versions read on (state field av); before, every
+//	                           all-versions position but the current one is out of retention.
 //	ARGV[4...] = the op's own arguments: A(1) is ARGV[4], A(i) = ARGV[3+i]
 //
 // On entry the prelude reads the partition state; a partition that does
@@ -52,7 +55,8 @@ package redisstore
 //	                            updates meta (B.."m"), the latest index (B.."x"), the expiry
 //	                            schedule (B.."e") and the item key's native expiry
 //	                            (PEXPIREAT exp+grace, PERSIST when exp is 0);
-//	                          - appends to the all-versions stream (B.."l", id <lsn>-0, MAXLEN);
+//	                          - appends to the all-versions stream (B.."l", id <lsn>-0, MAXLEN)
+//	                            when the partition logs (LOGON);
 //	                          - for a delete, removes meta, index and schedule entries and DELs
 //	                            the item key.
 //	                        It returns the change's LSN and commit time (ms).
@@ -85,9 +89,10 @@ local function refuse(reason, detail)
   return redis.error_reply('SXERR ' .. reason)
 end
 local S = B .. 's'
-local _st = redis.call('HMGET', S, 'lsn', 'gen', 'floor', 'ms', 'dead')
+local _st = redis.call('HMGET', S, 'lsn', 'gen', 'floor', 'ms', 'dead', 'av')
 if not _st[1] or _st[5] then return refuse('cache_not_found') end
 local LSN, GEN, FLOOR, MS = tonumber(_st[1]), _st[2], tonumber(_st[3]), tonumber(_st[4])
+local LOGON = LOGMAX > 0 and _st[6] == '1'
 local BEND = 0
 local KINDS = {[0] = 'scalar', 'dictionary', 'set', 'list', 'sorted_set'}
 local function ikey(key) return B .. 'i' .. GEN .. ':' .. key end
@@ -132,7 +137,7 @@ local function _commit(key, op, kind, exp, value, prev, ttlx)
       redis.call('PERSIST', ik)
     end
   end
-  if LOGMAX > 0 then
+  if LOGON then
     local f = {'XADD', B .. 'l', 'MAXLEN', N(LOGMAX), N(LSN) .. '-0', 'o', op, 'k', key, 't', kind, 'm', N(MS)}
     if value and op ~= 3 then f[#f + 1] = 'v'; f[#f + 1] = value end
     if BEND > 0 then f[#f + 1] = 'b'; f[#f + 1] = N(BEND) end
@@ -143,10 +148,8 @@ local function _commit(key, op, kind, exp, value, prev, ttlx)
     end
     if ttlx then f[#f + 1] = 'x'; f[#f + 1] = '1' end
     redis.call(unpack(f))
-  else
-    FLOOR = LSN
   end
-  redis.call('HSET', S, 'lsn', N(LSN), 'ms', N(MS), 'floor', N(FLOOR))
+  redis.call('HSET', S, 'lsn', N(LSN), 'ms', N(MS))
   return LSN, MS
 end
 local function commit(key, op, kind, exp, value, prev) return _commit(key, op, kind, exp, value, prev, false) end

@@ -85,6 +85,7 @@ type Store struct {
 	notifyMu sync.Mutex
 	notify   map[string]chan struct{}
 
+	bg        bg
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -388,26 +389,12 @@ func (s *Store) ListCaches(ctx context.Context) ([]store.CacheInfo, error) {
 		return nil, err
 	}
 	var out []store.CacheInfo
-	switch m := v.(type) {
-	case []any: // RESP2: field, value, ...
-		for i := 0; i+1 < len(m); i += 2 {
-			name, _ := m[i].(string)
-			js, _ := m[i+1].(string)
-			var rec cacheRecord
-			if json.Unmarshal([]byte(js), &rec) == nil {
-				out = append(out, rec.info(name))
-			}
+	eachPair(v, func(name, js string) {
+		var rec cacheRecord
+		if json.Unmarshal([]byte(js), &rec) == nil {
+			out = append(out, rec.info(name))
 		}
-	case map[any]any: // RESP3
-		for k, val := range m {
-			name, _ := k.(string)
-			js, _ := val.(string)
-			var rec cacheRecord
-			if json.Unmarshal([]byte(js), &rec) == nil {
-				out = append(out, rec.info(name))
-			}
-		}
-	}
+	})
 	slices.SortFunc(out, func(a, b store.CacheInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
@@ -468,6 +455,7 @@ func (s *Store) runKey(ctx context.Context, cache string, key []byte, sc *Script
 	if err == nil || !errors.Is(err, errs.ErrCacheNotFound) {
 		if err == nil && write {
 			s.wake(cache)
+			s.markDirty(p.base)
 		}
 		return v, p, err
 	}
@@ -487,6 +475,7 @@ func (s *Store) runKey(ctx context.Context, cache string, key []byte, sc *Script
 	}
 	if err == nil && write {
 		s.wake(cache)
+		s.markDirty(p.base)
 	}
 	return v, p, err
 }
@@ -574,3 +563,5 @@ func (s *Store) wake(cache string) {
 		close(ch)
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
