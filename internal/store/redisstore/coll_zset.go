@@ -12,7 +12,9 @@ import (
 )
 
 // Scores travel as strings both ways (fmtScore, parseScore) and are never
-// turned into Lua numbers, whose tostring keeps only 14 digits.
+// turned into Lua numbers, whose tostring keeps only 14 digits. One value
+// does not round-trip bit for bit: a small zset (listpack encoding) reads
+// a score of -0 back as 0, which compares and orders the same.
 
 // O(1) ttl, O(2) refresh, O(3)... score, member pairs. ZADD applies its
 // pairs in order, so a later duplicate wins.
