@@ -57,8 +57,8 @@ type Config struct {
 	// through an engine's records, for nodes that serve one engine: a key
 	// minted on any node verifies on all, a revocation reaches all within a
 	// second (see auth.Config.Shared). An engine shared by several nodes
-	// (the Redis engine) sets it to its store; nil, as with the memory
-	// engine, keeps them in DataDir's files alone.
+	// (--engine redis) uses its own store when this is nil; with the memory
+	// engine nil keeps them in DataDir's files alone.
 	AuthRecords store.Records
 	// DataDir holds the signing keys and the revocation list, and the
 	// memory engine's log and snapshots (in DataDir/engine) unless
@@ -311,7 +311,7 @@ func (c *Config) Validate() error {
 	if err := c.validateEngine(); err != nil {
 		return err
 	}
-	if c.Auth && c.DataDir == "" && c.Engine == EngineMemory {
+	if c.Auth && c.DataDir == "" {
 		return errors.New("auth needs a --data-dir for its signing keys")
 	}
 	if _, err := wal.ParseFsync(c.Fsync); err != nil {

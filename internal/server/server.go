@@ -109,28 +109,32 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+
+	// Engine.
+	if err := s.openEngine(); err != nil {
+		return nil, err
+	}
 	if cfg.Auth {
 		keyPath := filepath.Join(cfg.DataDir, auth.KeyFileName)
 		kr, err := auth.LoadOrCreateKeyring(keyPath)
 		if err != nil {
+			_ = s.topicLog.Close()
+			_ = s.store.Close()
+			s.closeRedis()
 			return nil, err
+		}
+		shared := cfg.AuthRecords
+		if shared == nil && cfg.Engine == EngineRedis {
+			shared = s.store // the raw store: its polls are not store calls of clients
 		}
 		s.auth = auth.New(auth.Config{
 			Keyring:     kr,
 			KeyPath:     keyPath,
-			Shared:      cfg.AuthRecords,
+			Shared:      shared,
 			RevokedPath: filepath.Join(cfg.DataDir, auth.RevokedFileName),
 			Endpoint:    cfg.Endpoint,
 			Logger:      cfg.Logger,
 		})
-	}
-
-	// Engine.
-	if err := s.openEngine(); err != nil {
-		if s.auth != nil {
-			s.auth.Close()
-		}
-		return nil, err
 	}
 	// Its calls counted (ops.go).
 	s.newMetrics()

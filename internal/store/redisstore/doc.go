@@ -20,12 +20,24 @@
 //
 //	sx:{E.P}:s               hash   partition state: lsn (last LSN), gen (item generation, bumped by
 //	                                FlushCache), floor (all-versions retention floor), ms (last commit
-//	                                time, Unix ms: commit times never go back within a partition)
-//	sx:{E.P}:m               hash   item key → meta "kind lsn expiresAtMs modifiedMs prevLSN" (expiresAtMs 0:
-//	                                never); the item index, also what a flush or a cache delete scans
-//	sx:{E.P}:i<gen>:<key>    any    the item: string (scalar), hash (dictionary), set, list, zset
+//	                                time, Unix ms: commit times never go back within a partition),
+//	                                dead (set once the cache is deleted), fl (generations flushed whose
+//	                                items are still being removed, space-separated). CreateCache makes it
+//	                                before publishing the cache, and a script that finds it missing or
+//	                                dead refuses (cache_not_found): a node with a stale catalog cannot
+//	                                write into a deleted incarnation
+//	sx:{E.P}:m               hash   item key → meta "kind lsn expiresAtMs modifiedMs op batchEnd"
+//	                                (expiresAtMs 0: never; op the store.FeedOp of the last change,
+//	                                batchEnd its BatchEnd or 0); the item index, also what a cache
+//	                                delete scans
+//	sx:{E.P}:i<gen>:<key>    any    the item: string (scalar), hash (dictionary), set, list, zset;
+//	                                native expiry at expiresAt + ExpiryGrace
+//	sx:{E.P}:f<gen>          hash   the meta of generation gen, renamed from m by FlushCache: the items
+//	                                still to remove in the background
 //	sx:{E.P}:x               zset   latest-version index: item key, score = LSN of its last change
-//	sx:{E.P}:l               stream all-versions-and-deletes log: id <lsn>-0, bounded by count (MAXLEN)
+//	sx:{E.P}:l               stream all-versions-and-deletes log: id <lsn>-0, bounded by count (MAXLEN);
+//	                                fields o op, k key, t kind, m commit ms, v value, b batch end,
+//	                                p previous kind, pl previous LSN, pv previous value, x TTL expiry
 //	sx:{E.P}:e               zset   expiry schedule: item key, score = expiresAtMs
 //
 // Topic N of cache C at epoch E (tag {t.E.C N}: a cache name has no space,

@@ -1,0 +1,66 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/setsuna-io/setsuna/internal/redistest"
+	"github.com/setsuna-io/setsuna/internal/store"
+	"github.com/setsuna-io/setsuna/internal/store/storetest"
+)
+
+// dial connects to c as a node would.
+func dial(t testing.TB, c *redistest.Cluster) (client interface{ Close() error }, s *Store) {
+	t.Helper()
+	return dialOpts(t, c, Options{})
+}
+
+func dialOpts(t testing.TB, c *redistest.Cluster, o Options) (interface{ Close() error }, *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rc, err := Dial(ctx, ClientOptions{Addrs: c.Addrs()})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	if o.SweepInterval == 0 {
+		o.SweepInterval = 50 * time.Millisecond
+	}
+	s, err := New(rc, o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return rc, s
+}
+
+// newSuiteStore is the storetest constructor on cluster c.
+func newSuiteStore(c *redistest.Cluster) storetest.NewStore {
+	return func(t *testing.T, now func() time.Time) store.Store {
+		_, s := dialOpts(t, c, Options{Now: now})
+		return s
+	}
+}
+
+// testCluster is the package's shared cluster when TestMain has one, else
+// a cluster of t's own. (redistest.Main returns the cluster only after
+// m.Run, so the shared variable is nil while the tests run; each top-level
+// test that needs a cluster then starts one, which also keeps failover
+// tests from disturbing the others.)
+func testCluster(t *testing.T) *redistest.Cluster {
+	t.Helper()
+	if cluster != nil {
+		return cluster
+	}
+	return redistest.Start(t, redistest.Options{Primaries: 3, Replicas: 1})
+}
+
+func TestSuite(t *testing.T) {
+	storetest.Run(t, newSuiteStore(testCluster(t)))
+}
+
+func TestSuiteStandalone(t *testing.T) {
+	single := redistest.Start(t, redistest.Options{})
+	storetest.Run(t, newSuiteStore(single))
+}
