@@ -128,6 +128,7 @@ func (r *Runner) Eval(ctx context.Context, s *Script, write bool, keys []string,
 		if msg, ok := strings.CutPrefix(err.Error(), scriptErrPrefix); ok {
 			return nil, scriptError(msg)
 		}
+		reloadOnFailure(r.C, err)
 		retry := refusedBeforeRun(err) || (!write && transient(err))
 		if !retry {
 			return nil, classify(ctx, err, write)
@@ -194,6 +195,7 @@ func (r *Runner) Do(ctx context.Context, read bool, args ...any) (any, error) {
 		if err == nil || errors.Is(err, redis.Nil) {
 			return v, err
 		}
+		reloadOnFailure(r.C, err)
 		if !(refusedBeforeRun(err) || (read && transient(err))) || time.Now().After(deadline) {
 			if refusedBeforeRun(err) || read {
 				if ctx.Err() != nil && read {
@@ -239,6 +241,21 @@ func refusedBeforeRun(err error) bool {
 		return true
 	}
 	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)
+}
+
+// reloadOnFailure has a cluster client reload its slot map after an error
+// that may mean the topology changed (a dead primary, a failover): go-redis
+// reloads by itself only on MOVED and every minute, and would keep dialing
+// a dead primary until then. Reloads are asynchronous and rate-limited by
+// go-redis.
+func reloadOnFailure(c redis.UniversalClient, err error) {
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok || err == nil || errors.Is(err, redis.Nil) || strings.HasPrefix(err.Error(), scriptErrPrefix) {
+		return
+	}
+	if refusedBeforeRun(err) || transient(err) {
+		cc.ReloadState(context.Background())
+	}
 }
 
 // transient reports network failures (a read may retry them).

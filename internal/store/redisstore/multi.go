@@ -88,6 +88,7 @@ func (s *Store) execCalls(ctx context.Context, write bool, calls []*call) error 
 					c.err = scriptError(msg)
 					break
 				}
+				reloadOnFailure(s.c, err)
 				if refusedBeforeRun(err) || (!write && transient(err)) {
 					again = append(again, c)
 					lastErr = err

@@ -299,6 +299,7 @@ func (s *Store) pipeWrite(ctx context.Context, n int, add func(p redis.Pipeliner
 				break
 			}
 		}
+		reloadOnFailure(s.c, err)
 		if ctx.Err() != nil {
 			return errs.ErrUnavailable.Because(err)
 		}
