@@ -432,3 +432,42 @@ func BenchmarkSetGet(b *testing.B) {
 		}
 	})
 }
+
+// TestFeedAllVersionsFromTime: an all-versions read from a point in time
+// starts at the first retained change at or after it, and one before the
+// retention is refused.
+func TestFeedAllVersionsFromTime(t *testing.T) {
+	e := newEngine(t, testCluster(t), Options{SweepInterval: -1})
+	info := e.cache(store.CacheConfig{Partitions: 1})
+	set := func(k string) {
+		t.Helper()
+		if err := e.s.Set(e.ctx, info.Name, []byte(k), []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(at time.Time) ([]store.Change, error) {
+		page, err := e.s.ReadFeed(e.ctx, info.Name, store.FeedRead{Mode: store.FeedAllVersions, Start: store.FeedFromTime, StartTime: at})
+		return page.Changes, err
+	}
+	set("before") // not logged: the partition has no all-versions reader yet
+	if _, err := e.s.ReadFeed(e.ctx, info.Name, store.FeedRead{Mode: store.FeedAllVersions, Start: store.FeedFromNow}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	set("a")
+	e.clock.Advance(time.Second)
+	at := e.clock.Now()
+	e.clock.Advance(time.Second)
+	set("b")
+	set("c")
+	cs, err := read(at)
+	if err != nil || len(cs) != 2 || string(cs[0].Key) != "b" || string(cs[1].Key) != "c" {
+		t.Fatalf("from %v: %+v, %v", at, cs, err)
+	}
+	if cs, err := read(e.clock.Now().Add(time.Hour)); err != nil || len(cs) != 0 {
+		t.Fatalf("from the future: %+v, %v", cs, err)
+	}
+	if _, err := read(at.Add(-time.Hour)); !errors.Is(err, errs.ErrFeedRetention) {
+		t.Fatalf("from before the retention: %v", err)
+	}
+}
