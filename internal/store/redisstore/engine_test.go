@@ -369,6 +369,10 @@ func TestFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var batch []store.Item
+	for i := range 4 {
+		batch = append(batch, store.Item{Key: fmt.Appendf(nil, "b%d", i), Value: []byte("v")})
+	}
 	primary.Kill()
 	t.Cleanup(func() {
 		if err := primary.Start(); err != nil {
@@ -386,6 +390,9 @@ func TestFailover(t *testing.T) {
 		ok("Set", e.s.Set(e.ctx, info.Name, key, fmt.Appendf(nil, "v%d", i+1), 0))
 		_, _, err := e.s.Get(e.ctx, info.Name, key)
 		ok("Get", err)
+		ok("SetBatch", e.s.SetBatch(e.ctx, info.Name, batch))
+		_, _, err = e.s.GetBatch(e.ctx, info.Name, [][]byte{[]byte("b0"), []byte("b1"), []byte("b2"), []byte("b3")})
+		ok("GetBatch", err)
 	}
 	if err := c.WaitHealthy(60 * time.Second); err != nil {
 		t.Fatal(err)
