@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -238,6 +239,15 @@ func refusedBeforeRun(err error) bool {
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	// go-redis returns a bare context error only while it waits for a
+	// connection from its pool (or dials one): once a command is on the
+	// wire, a deadline surfaces as a network timeout (a *net.OpError of
+	// os.ErrDeadlineExceeded). (context.DeadlineExceeded is a net.Error
+	// too, so the test is on the concrete types.)
+	if (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) &&
+		!errors.As(err, &op) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
 	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)

@@ -478,3 +478,44 @@ func TestFeedAllVersionsFromTime(t *testing.T) {
 		t.Fatalf("from before the retention: %v", err)
 	}
 }
+
+// TestUnavailable: with the server down, a write is errs.ErrUnavailable
+// (refused before anything was sent) and a read ends with its context;
+// once the server is back the engine works again by itself.
+func TestUnavailable(t *testing.T) {
+	single := redistest.Start(t, redistest.Options{})
+	e := newEngine(t, single, Options{SweepInterval: -1})
+	info := e.cache(store.CacheConfig{Partitions: 1})
+	if err := e.s.Set(e.ctx, info.Name, []byte("k"), []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	single.Servers[0].Kill()
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	if err := e.s.Set(short(), info.Name, []byte("k"), []byte("w"), 0); !errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrOutcomeUnknown) {
+		t.Fatalf("Set with the server down: %v (%v), want unavailable", err, errors.Unwrap(err))
+	}
+	if err := e.s.PutRecord(short(), "ns", "k", nil); !errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrOutcomeUnknown) {
+		t.Fatalf("PutRecord with the server down: %v, want unavailable", err)
+	}
+	if err := e.s.SetBatch(short(), info.Name, []store.Item{{Key: []byte("a")}, {Key: []byte("b")}}); !errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrOutcomeUnknown) {
+		t.Fatalf("SetBatch with the server down: %v, want unavailable", err)
+	}
+	if _, _, err := e.s.Get(short(), info.Name, []byte("k")); err == nil {
+		t.Fatal("Get with the server down succeeded")
+	}
+	if err := single.Servers[0].Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := single.WaitHealthy(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The server restarted empty (no persistence in tests): the cache is gone.
+	eventually(t, "the engine answers again", func() bool {
+		_, _, err := e.s.Get(e.ctx, info.Name, []byte("k"))
+		return errors.Is(err, errs.ErrCacheNotFound)
+	})
+}
