@@ -96,6 +96,9 @@ type bg struct {
 
 // markDirty schedules partition base for this node's next sweep.
 func (s *Store) markDirty(base string) {
+	if s.sweepIv < 0 {
+		return // no sweep on this node: nothing would drain the set
+	}
 	s.bg.mu.Lock()
 	s.bg.dirty[base] = struct{}{}
 	s.bg.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -131,7 +132,7 @@ func (r *Runner) Eval(ctx context.Context, s *Script, write bool, keys []string,
 		if errors.Is(err, redis.ErrClosed) {
 			return nil, errs.ErrShuttingDown
 		}
-		r.reload(err)
+		reloadOnFailure(r.C, err)
 		retry := refusedBeforeRun(err) || (!write && transient(err))
 		if !retry {
 			return nil, classify(ctx, err, write)
@@ -201,7 +202,7 @@ func (r *Runner) Do(ctx context.Context, read bool, args ...any) (any, error) {
 		if errors.Is(err, redis.ErrClosed) {
 			return nil, errs.ErrShuttingDown
 		}
-		r.reload(err)
+		reloadOnFailure(r.C, err)
 		if !(refusedBeforeRun(err) || (read && transient(err))) || time.Now().After(deadline) {
 			if refusedBeforeRun(err) || read {
 				if ctx.Err() != nil && read {
@@ -221,18 +222,6 @@ func (r *Runner) Do(ctx context.Context, read bool, args ...any) (any, error) {
 		}
 		backoff = min(backoff*2, 500*time.Millisecond)
 	}
-}
-
-// reload asks a cluster client to reread the topology after a failure
-// that may mean a slot moved: go-redis learns a new topology from MOVED
-// answers, which a dead primary never gives. The reload is lazy and
-// deduplicated by go-redis, so calling it on every failure is cheap.
-func (r *Runner) reload(err error) {
-	cc, ok := r.C.(*redis.ClusterClient)
-	if !ok || redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK") {
-		return
-	}
-	cc.ReloadState(context.Background())
 }
 
 func scriptError(msg string) error {
@@ -258,7 +247,31 @@ func refusedBeforeRun(err error) bool {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
+	// go-redis returns a bare context error only while it waits for a
+	// connection from its pool (or dials one): once a command is on the
+	// wire, a deadline surfaces as a network timeout (a *net.OpError of
+	// os.ErrDeadlineExceeded). (context.DeadlineExceeded is a net.Error
+	// too, so the test is on the concrete types.)
+	if (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) &&
+		!errors.As(err, &op) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
 	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)
+}
+
+// reloadOnFailure has a cluster client reload its slot map after an error
+// that may mean the topology changed (a dead primary, a failover): go-redis
+// reloads by itself only on MOVED and every minute, and would keep dialing
+// a dead primary until then. Reloads are asynchronous and rate-limited by
+// go-redis.
+func reloadOnFailure(c redis.UniversalClient, err error) {
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok || err == nil || errors.Is(err, redis.Nil) || strings.HasPrefix(err.Error(), scriptErrPrefix) {
+		return
+	}
+	if refusedBeforeRun(err) || transient(err) {
+		cc.ReloadState(context.Background())
+	}
 }
 
 // transient reports network failures (a read may retry them).

@@ -14,6 +14,10 @@
 //	sx:{sx}:epoch            string the last epoch given out (INCR): epochs are unique across every cache,
 //	                                so an epoch names one incarnation of one cache
 //	sx:{sx}:dead             zset   "epoch/partitions" of deleted caches whose keys are still being removed
+//	                                (score: deletion time, Unix ms); any node's background loop removes them
+//	sx:{sx}:sweep            zset   expiry schedule of partitions: partition base "sx:{E.P}:" → Unix ms at
+//	                                which its sweep is due (its earliest expiry, or now while it has
+//	                                flushed items to remove); a hint for the sweep (background.go)
 //	sx:{r}:<ns>              hash   records of namespace ns (store.Records): key → value
 //
 // Partition P of the cache incarnation with epoch E (tag {E.P}):
@@ -22,8 +26,10 @@
 //	                                FlushCache), floor (all-versions retention floor), ms (last commit
 //	                                time, Unix ms: commit times never go back within a partition),
 //	                                dead (set once the cache is deleted), fl (generations flushed whose
-//	                                items are still being removed, space-separated). CreateCache makes it
-//	                                before publishing the cache, and a script that finds it missing or
+//	                                items are still being removed, space-separated), av (1 once the
+//	                                partition logs all versions: from its first all-versions read).
+//	                                CreateCache makes it before publishing the cache, and a script that
+//	                                finds it missing or
 //	                                dead refuses (cache_not_found): a node with a stale catalog cannot
 //	                                write into a deleted incarnation
 //	sx:{E.P}:m               hash   item key → meta "kind lsn expiresAtMs modifiedMs op batchEnd"
@@ -90,6 +96,13 @@
 // Redis's TIME is never used. Nodes must keep their clocks synchronised
 // (store package documentation). Within a partition, commit times are made
 // non-decreasing, so LSN order is also commit-time order.
+//
+// # Feed notification
+//
+// FeedNotify closes its channel at the next change a node makes through
+// itself, or after 100ms: changes made by other nodes are not signalled
+// (no pub/sub per change), so a reader waiting on another node's writes
+// polls at that interval.
 //
 // # Scripts and errors
 //

@@ -159,6 +159,7 @@ end
 local lsn0, m0 = at(0)
 if lsn0 and lsn0 - 1 > floor then floor = lsn0 - 1 end
 if floor > 0 and (not lsn0 or m0 >= t) then return {1, N(floor)} end
+if not lsn0 then return {0, N(LSN)} end
 local lo, hi = lsn0, LSN + 1
 while lo < hi do
   local mid = math.floor((lo + hi) / 2)
@@ -169,6 +170,22 @@ local l = at(lo)
 if l then return {0, N(l - 1)} end
 return {0, N(LSN)}
 `)
+
+// logOn reports whether this node knows that partition base logs all versions.
+func (s *Store) logOn(base string) bool {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.avOn[base]
+}
+
+func (s *Store) setLogOn(base string) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if len(s.avOn) > 1<<16 {
+		clear(s.avOn) // a bound: forgetting costs one idempotent script
+	}
+	s.avOn[base] = true
+}
 
 // feedFilter narrows a read to an EPK range.
 type feedFilter struct {
@@ -244,6 +261,9 @@ func (s *Store) readFeed(ctx context.Context, info store.CacheInfo, r store.Feed
 		var err error
 		if r.Mode == store.FeedAllVersions {
 			v, err = s.evalPart(ctx, p, avonScript, true)
+			if err == nil {
+				s.setLogOn(p.base)
+			}
 		} else {
 			var hdr []any
 			hdr, err = s.feedChunk(ctx, p, mode, 0, 0, 0, nil)
@@ -258,17 +278,13 @@ func (s *Store) readFeed(ctx context.Context, info store.CacheInfo, r store.Feed
 		return page, nil
 	}
 	after := r.AfterLSN
-	if r.Mode == store.FeedAllVersions {
-		// The first all-versions read of a partition switches its log on.
-		hdr, err := s.feedChunk(ctx, p, mode, 0, 0, 0, nil)
-		if err != nil {
+	if r.Mode == store.FeedAllVersions && !s.logOn(p.base) && s.logMax > 0 {
+		// The first all-versions read of a partition switches its log on
+		// (idempotent; the node remembers it has seen it on).
+		if _, err := s.evalPart(ctx, p, avonScript, true); err != nil {
 			return store.FeedPage{}, err
 		}
-		if asInt(hdr[2]) == 0 && s.logMax > 0 {
-			if _, err := s.evalPart(ctx, p, avonScript, true); err != nil {
-				return store.FeedPage{}, err
-			}
-		}
+		s.setLogOn(p.base)
 	}
 	if r.Start == store.FeedFromTime {
 		v, err := s.evalPart(ctx, p, lsnatScript, false, mode, r.StartTime.UnixMilli())

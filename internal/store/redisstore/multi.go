@@ -88,6 +88,7 @@ func (s *Store) execCalls(ctx context.Context, write bool, calls []*call) error 
 					c.err = scriptError(msg)
 					break
 				}
+				reloadOnFailure(s.c, err)
 				if refusedBeforeRun(err) || (!write && transient(err)) {
 					again = append(again, c)
 					lastErr = err
@@ -152,6 +153,9 @@ func (s *Store) runCalls(ctx context.Context, cache string, write bool, build fu
 	}
 	calls := build(cacheView{s: s, info: info})
 	err = s.execCalls(ctx, write, calls)
+	if err != nil && write && !errors.Is(err, errs.ErrCacheNotFound) {
+		err = partial(calls, err)
+	}
 	if err == nil || !errors.Is(err, errs.ErrCacheNotFound) {
 		if err == nil && write {
 			s.wake(cache)
@@ -178,6 +182,9 @@ func (s *Store) runCalls(ctx context.Context, cache string, write bool, build fu
 	}
 	calls = build(cacheView{s: s, info: ninfo})
 	err = s.execCalls(ctx, write, calls)
+	if err != nil && write && !errors.Is(err, errs.ErrCacheNotFound) {
+		err = partial(calls, err)
+	}
 	if errors.Is(err, errs.ErrCacheNotFound) {
 		s.forget(cache, ninfo.Epoch)
 		return nil, errNoCache(cache)
@@ -189,6 +196,22 @@ func (s *Store) runCalls(ctx context.Context, cache string, write bool, build fu
 		}
 	}
 	return calls, err
+}
+
+// partial maps the failure of a multi-partition write some of whose
+// calls were applied: the call as a whole is then neither done nor
+// failed, so it is errs.ErrOutcomeUnknown (an ErrUnavailable of one
+// partition says nothing was done there only).
+func partial(calls []*call, err error) error {
+	if errors.Is(err, errs.ErrOutcomeUnknown) {
+		return err
+	}
+	for _, c := range calls {
+		if c.err == nil {
+			return errs.ErrOutcomeUnknown.Because(err)
+		}
+	}
+	return err
 }
 
 // cacheView routes keys of one incarnation.

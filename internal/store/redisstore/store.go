@@ -84,6 +84,7 @@ type Store struct {
 
 	notifyMu sync.Mutex
 	notify   map[string]chan struct{}
+	avOn     map[string]bool // partition bases known to log all versions (feed.go)
 
 	bg        bg
 	stop      chan struct{}
@@ -131,7 +132,7 @@ func New(c redis.UniversalClient, o Options) (*Store, error) {
 	s := &Store{
 		c: c, run: Runner{C: c}, parts: o.Partitions, logMax: o.FeedLogRecords, now: o.Now, log: o.Logger,
 		grace: o.ExpiryGrace, waitN: max(o.WaitReplicas, 0), waitT: o.WaitTimeout, sweepIv: o.SweepInterval,
-		cat: map[string]catEntry{}, notify: map[string]chan struct{}{},
+		cat: map[string]catEntry{}, notify: map[string]chan struct{}{}, avOn: map[string]bool{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.cfgArg = strconv.Itoa(s.logMax) + " " + strconv.FormatInt(s.grace.Milliseconds(), 10)
@@ -299,6 +300,7 @@ func (s *Store) pipeWrite(ctx context.Context, n int, add func(p redis.Pipeliner
 				break
 			}
 		}
+		reloadOnFailure(s.c, err)
 		if ctx.Err() != nil {
 			return errs.ErrUnavailable.Because(err)
 		}

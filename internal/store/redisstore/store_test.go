@@ -5,18 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/setsuna-io/setsuna/internal/redistest"
 	"github.com/setsuna-io/setsuna/internal/store"
 	"github.com/setsuna-io/setsuna/internal/store/storetest"
 )
 
-// dial connects to c as a node would.
-func dial(t testing.TB, c *redistest.Cluster) (client interface{ Close() error }, s *Store) {
-	t.Helper()
-	return dialOpts(t, c, Options{})
-}
-
-func dialOpts(t testing.TB, c *redistest.Cluster, o Options) (interface{ Close() error }, *Store) {
+// dialOpts connects to c as a node does and returns the client (closed
+// when t ends) and a Store on it.
+func dialOpts(t testing.TB, c *redistest.Cluster, o Options) (redis.UniversalClient, *Store) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -25,9 +23,6 @@ func dialOpts(t testing.TB, c *redistest.Cluster, o Options) (interface{ Close()
 		t.Fatalf("Dial: %v", err)
 	}
 	t.Cleanup(func() { rc.Close() })
-	if o.SweepInterval == 0 {
-		o.SweepInterval = 50 * time.Millisecond
-	}
 	s, err := New(rc, o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -38,7 +33,7 @@ func dialOpts(t testing.TB, c *redistest.Cluster, o Options) (interface{ Close()
 // newSuiteStore is the storetest constructor on cluster c.
 func newSuiteStore(c *redistest.Cluster) storetest.NewStore {
 	return func(t *testing.T, now func() time.Time) store.Store {
-		_, s := dialOpts(t, c, Options{Now: now})
+		_, s := dialOpts(t, c, Options{Now: now, SweepInterval: 100 * time.Millisecond})
 		return s
 	}
 }
@@ -46,9 +41,8 @@ func newSuiteStore(c *redistest.Cluster) storetest.NewStore {
 // testCluster is the package's shared cluster when TestMain has one, else
 // a cluster of t's own. (redistest.Main returns the cluster only after
 // m.Run, so the shared variable is nil while the tests run; each top-level
-// test that needs a cluster then starts one, which also keeps failover
-// tests from disturbing the others.)
-func testCluster(t *testing.T) *redistest.Cluster {
+// test that needs a cluster then starts one.)
+func testCluster(t testing.TB) *redistest.Cluster {
 	t.Helper()
 	if cluster != nil {
 		return cluster

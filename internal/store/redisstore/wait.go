@@ -34,6 +34,7 @@ func (s *Store) evalWait(ctx context.Context, p partRef, sc *Script, args []any)
 		if errors.As(err, &pe) {
 			return nil, err
 		}
+		reloadOnFailure(s.c, err)
 		moved := redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK")
 		if moved && s.cluster != nil {
 			s.cluster.ReloadState(ctx)
