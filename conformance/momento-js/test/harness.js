@@ -87,13 +87,13 @@ async function buildServer() {
  * Start a Setsuna server. Resolves once its port accepts TCP connections.
  * Returns {port, bin, stop(), stderr(), exited}.
  *
- * With SETSUNA_REDIS_ADDRS set (make conformance-cluster), it starts two nodes on the redis engine
+ * With SETSUNA_TEST_REDIS_ADDRS set (make conformance-cluster), it starts two nodes on the redis engine
  * at those addresses instead, and returns the first one's port: cache clients talk to the first
  * node, topic clients (makeTopicClient) to the second, so that every test also checks that the
  * nodes share caches, items and topics.
  */
 export async function startServer({extraArgs = []} = {}) {
-  const redis = process.env.SETSUNA_REDIS_ADDRS;
+  const redis = process.env.SETSUNA_TEST_REDIS_ADDRS;
   if (!redis) return await startNode({extraArgs});
   const engine = ['--engine', 'redis', '--redis-addrs', redis];
   const a = await startNode({extraArgs: [...engine, '--node-id', `conf-a-${process.pid}`, ...extraArgs]});

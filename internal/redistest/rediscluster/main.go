@@ -1,6 +1,7 @@
 // Command rediscluster runs a command beside a fresh Redis Cluster of
 // redis-server processes (3 primaries, 1 replica each; package redistest),
-// with the seed addresses in SETSUNA_REDIS_ADDRS, and stops the cluster when
+// with the seed addresses in SETSUNA_TEST_REDIS_ADDRS (not SETSUNA_REDIS_ADDRS,
+// which serve would read as --redis-addrs), and stops the cluster when
 // the command ends. `make conformance-cluster` runs the SDK suites with it:
 //
 //	go run ./internal/redistest/rediscluster -- npm test
@@ -46,7 +47,7 @@ func run(args []string) int {
 	fmt.Fprintf(os.Stderr, "rediscluster: redis cluster at %s\n", addrs)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "SETSUNA_REDIS_ADDRS="+addrs)
+	cmd.Env = append(os.Environ(), "SETSUNA_TEST_REDIS_ADDRS="+addrs)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	if err := cmd.Start(); err != nil {
