@@ -67,7 +67,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's name in the node registry (setsuna cluster nodes; default: random)")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "endpoint advertised in minted API keys (default: the listen address)")
 	fs.Var((*sizeFlag)(&cfg.MaxMemory), "max-memory", "bound on cached data, e.g. 512MiB or 2GB (0: unbounded); sampled-LRU eviction beyond it")
-	fs.IntVar(&cfg.Partitions, "partitions", server.DefaultPartitions, "change-log partitions of each new cache")
+	fs.IntVar(&cfg.Partitions, "partitions", 0, "change-log partitions of each new cache (0: 4 on the memory engine, 64 on redis, so that one cache spreads over every shard)")
 	fs.IntVar(&cfg.FeedLogRecords, "feed-log-records", 0, "all-versions change log kept per partition, in records (0: 16384)")
 	fs.Var((*sizeFlag)(&cfg.FeedLogBytes), "feed-log-bytes", "all-versions change log kept per partition, in bytes (0: 16MiB); with --max-memory all partitions together keep within an eighth of it")
 	fs.IntVar(&cfg.TopicMaxPayload, "topic-max-payload", 0, "largest topic message in bytes (0: 4096, Momento's limit)")

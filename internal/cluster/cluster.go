@@ -74,8 +74,9 @@ type Registry struct {
 
 	mu    sync.Mutex
 	nodes []Node // the last list read, alive ones first
-	// healthy is false while heartbeats fail (the engine is unreachable).
-	healthy bool
+	// healthy is false while heartbeats fail (the engine is unreachable)
+	// and before the first; failing says the last one failed (logged once).
+	healthy, failing bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -159,16 +160,16 @@ func (r *Registry) beat(ctx context.Context) {
 		nodes, err = List(ctx, r.rec)
 	}
 	r.mu.Lock()
-	wasHealthy := r.healthy
-	r.healthy = err == nil
+	failing := r.failing
+	r.failing, r.healthy = err != nil, err == nil
 	if err == nil {
 		r.nodes = nodes
 	}
 	r.mu.Unlock()
-	if err != nil && wasHealthy {
-		r.o.Logger.Warn("node heartbeat failed", "node", r.self.ID, "err", err)
-	} else if err == nil && !wasHealthy && self.Started != self.Heartbeat {
-		r.o.Logger.Info("node heartbeat restored", "node", r.self.ID)
+	if err != nil && !failing {
+		r.o.Logger.Warn("node heartbeat failed", "node", self.ID, "err", err)
+	} else if err == nil && failing {
+		r.o.Logger.Info("node heartbeat restored", "node", self.ID)
 	}
 	if err == nil {
 		r.forget(ctx, nodes)
