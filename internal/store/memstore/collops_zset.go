@@ -281,8 +281,9 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 		if z.n == 0 {
 			return delta, nil
 		}
-		it = &item{key: string(key), kind: store.KindSortedSet, coll: z, expires: s.clock.expiry(ttl, now)}
-		it.access.Store(now)
+		it = newItem(string(key), nil, store.KindSortedSet, s.clock.expiry(ttl, now))
+		it.setCollection(z)
+		it.touchAt(now)
 		p.insert(it)
 		op := store.FeedCreate
 		if prev.ok {

@@ -15,16 +15,16 @@ const (
 	evictAttempts = 4 // re-samples when the chosen item changed under us
 )
 
-// touchGranularity avoids writing the access time of a hot item on every
-// read (cache-line bouncing between cores); LRU needs no finer order.
-const touchGranularity = int64(1e6) // 1ms
+// The access tick (2^20 ns, ~1 ms; item.access) avoids writing the access
+// time of a hot item on every read (cache-line bouncing between cores); LRU
+// needs no finer order.
 
 func (s *Store) touch(it *item) {
 	if s.maxMemory == 0 {
 		return
 	}
-	if now := s.clock.nanos(); now-it.access.Load() >= touchGranularity {
-		it.access.Store(now)
+	if t := accessTick(s.clock.nanos()); it.access.Load() != t {
+		it.access.Store(t)
 	}
 }
 
@@ -66,7 +66,7 @@ func (s *Store) evictOne() bool {
 		}
 		p.mu.Lock()
 		// Another writer may have deleted or evicted it meanwhile.
-		ok := !p.dead && p.items[it.key] == it
+		ok := !p.dead && p.items[it.key()] == it
 		var freed int64
 		if ok {
 			// An eviction is a delete; an expired victim is an expiry.
@@ -90,7 +90,7 @@ func (s *Store) evictOne() bool {
 
 // sample picks the eviction candidate among evictSamples random items.
 func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
-	bestAt := int64(math.MaxInt64)
+	bestAge := int64(-1) // the oldest access wins; an expired item at once
 	now := s.clock.nanos()
 	for j, found := 0, 0; j < 2*evictSamples && found < evictSamples; j++ {
 		c := cat.list[rand.IntN(len(cat.list))]
@@ -99,16 +99,16 @@ func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
 		if len(p.all) > 0 {
 			found++
 			it := p.all[rand.IntN(len(p.all))]
-			at := it.access.Load()
+			age := int64(it.accessAge(now))
 			if it.expired(now) {
-				at = math.MinInt64
+				age = math.MaxInt64
 			}
-			if at < bestAt {
-				best, bestIt, bestAt = p, it, at
+			if age > bestAge {
+				best, bestIt, bestAge = p, it, age
 			}
 		}
 		p.mu.RUnlock()
-		if bestAt == math.MinInt64 {
+		if bestAge == math.MaxInt64 {
 			break
 		}
 	}

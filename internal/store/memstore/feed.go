@@ -103,7 +103,7 @@ type image struct {
 	lsn   uint64
 }
 
-func imageOf(it *item) image { return image{ok: true, kind: it.kind, value: it.value, lsn: it.lsn} }
+func imageOf(it *item) image { return image{ok: true, kind: it.kind, value: it.value(), lsn: it.lsn} }
 
 // idxEntry is one latest-version index entry (32 bytes).
 type idxEntry struct {
@@ -271,11 +271,11 @@ func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttl
 	}
 	f.wake()
 	if f.logOn {
-		r := record{lsn: lsn, at: now, key: it.key, span: span, op: op, kind: it.kind, ttl: ttlExpired}
+		r := record{lsn: lsn, at: now, key: it.key(), span: span, op: op, kind: it.kind, ttl: ttlExpired}
 		if op == store.FeedDelete {
-			r.hasPrev, r.prevKind, r.prev, r.prevLSN = true, it.kind, it.value, it.lsn
+			r.hasPrev, r.prevKind, r.prev, r.prevLSN = true, it.kind, it.value(), it.lsn
 		} else {
-			r.value = it.value
+			r.value = it.value()
 			r.hasPrev, r.prevKind, r.prev, r.prevLSN = prev.ok, prev.kind, prev.value, prev.lsn
 		}
 		f.log.push(r, f.cfg)
@@ -510,10 +510,10 @@ func (p *partition) readLatest(after uint64, size, maxBytes int, now int64, f *f
 		if pageFull(len(out), size, e.lsn, end) {
 			return out, e.lsn - 1
 		}
-		if e.it.lsn != e.lsn || e.it.expired(now) || !f.match(e.it.key) {
+		if e.it.lsn != e.lsn || e.it.expired(now) || !f.match(e.it.key()) {
 			continue
 		}
-		next := len(e.it.key) + len(e.it.value)
+		next := int(e.it.klen + e.it.vlen)
 		if overBytes(len(out), bytes, next, maxBytes) {
 			return out, e.lsn - 1
 		}
@@ -529,7 +529,7 @@ func (p *partition) readLatest(after uint64, size, maxBytes int, now int64, f *f
 
 func latestChange(e *idxEntry, c *clock) store.Change {
 	return store.Change{
-		Op: e.op, LSN: e.lsn, CommitTime: c.time(e.at), Key: keyBytes(e.it.key), Kind: e.it.kind, Value: e.it.value,
+		Op: e.op, LSN: e.lsn, CommitTime: c.time(e.at), Key: keyBytes(e.it.key()), Kind: e.it.kind, Value: e.it.value(),
 		BatchEnd: batchEnd(e.lsn, e.span),
 	}
 }

@@ -74,13 +74,13 @@ func checkAccounting(t *testing.T, s *Store) {
 				t.Errorf("cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, psum)
 			}
 			for j, it := range p.all {
-				if int(it.idx) != j || p.items[it.key] != it {
+				if int(it.idx) != j || p.items[it.key()] != it {
 					t.Errorf("cache %s partition %d: all[%d] is inconsistent", c.name, i, j)
 				}
 				if it.expires != 0 {
 					withTTL++
 					if int(it.tidx) >= len(p.ttl) || p.ttl[it.tidx] != it {
-						t.Errorf("cache %s partition %d: ttl index of %q is inconsistent", c.name, i, it.key)
+						t.Errorf("cache %s partition %d: ttl index of %q is inconsistent", c.name, i, it.key())
 					}
 				}
 				sum += it.size()
@@ -282,7 +282,11 @@ func putCollection(s *Store, key string) {
 	c := s.catalog.Load().byName["c"]
 	p, _ := c.partition([]byte(key))
 	p.mu.Lock()
-	it := &item{key: key, kind: store.KindDictionary, coll: map[string]string{"f": "v"}, lsn: p.nextLSN()}
+	d := newCollection(store.KindDictionary).(*dict)
+	d.put("f", []byte("v"))
+	it := newItem(key, nil, store.KindDictionary, 0)
+	it.setCollection(d)
+	it.lsn = p.nextLSN()
 	p.insert(it)
 	p.bytes += it.size()
 	p.mu.Unlock()

@@ -113,7 +113,7 @@ func (s *Store) Get(_ context.Context, name string, key []byte) (value []byte, f
 			return
 		}
 		s.touch(it)
-		value, found = it.value, true
+		value, found = it.value(), true
 	})
 	return value, found, cmp.Or(err, kindErr)
 }
@@ -164,7 +164,7 @@ func holds(it *item, now int64, cond store.Condition) (bool, error) {
 		lsn = it.lsn
 		switch {
 		case it.kind == store.KindScalar:
-			current = it.value
+			current = it.value()
 		case cond.Kind > store.CondPresent && cond.Kind != store.CondLSNEqual:
 			return false, wrongType(it)
 		}
@@ -289,7 +289,7 @@ func (s *Store) GetBatch(_ context.Context, name string, keys [][]byte) ([][]byt
 			return wrongType(it)
 		}
 		s.touch(it)
-		values[i], found[i] = it.value, true
+		values[i], found[i] = it.value(), true
 		return nil
 	})
 	if err != nil {
@@ -388,9 +388,9 @@ func (s *Store) Increment(_ context.Context, name string, key []byte, amount int
 			if it.kind != store.KindScalar {
 				return 0, wrongType(it)
 			}
-			cur, ok := parseInt(it.value)
+			cur, ok := parseInt(it.value())
 			if !ok {
-				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value))
+				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value()))
 			}
 			result = cur + amount
 			if amount > 0 && result < cur || amount < 0 && result > cur {
@@ -508,7 +508,7 @@ func (s *Store) GetWithMeta(_ context.Context, name string, key []byte) (value [
 			return
 		}
 		s.touch(it)
-		value, meta, found = it.value, s.metaOf(p, index, it), true
+		value, meta, found = it.value(), s.metaOf(p, index, it), true
 	})
 	return value, meta, found, cmp.Or(err, kindErr)
 }

@@ -536,22 +536,26 @@ func (r *replayer) commit(d *dec) error {
 	var prev image
 	var before int64
 	if it == nil {
-		it = &item{key: key, kind: kind, value: value, coll: coll, expires: expires}
-		it.access.Store(at)
+		it = newItem(key, value, kind, expires)
+		it.setCollection(coll)
+		it.touchAt(at)
 		p.insert(it)
 	} else {
 		prev, before = imageOf(it), it.size()
 		if flags&commitDelta != 0 {
-			applyDelta(d, it.coll.(collection))
+			applyDelta(d, it.collection())
 			if d.err != nil {
 				return nil
 			}
 		} else {
-			it.kind, it.value, it.coll = kind, value, coll
+			it.kind = kind
+			it.setKV(it.key(), value)
+			it.setCollection(coll)
+			p.rekey(it)
 		}
 		p.setExpiry(it, expires)
 	}
-	if it.kind != store.KindScalar && it.coll.(collection).length() == 0 {
+	if it.kind != store.KindScalar && it.collection().length() == 0 {
 		return badRecord("empty collection at LSN %d", lsn)
 	}
 	p.commit(at, op, it, prev, false)

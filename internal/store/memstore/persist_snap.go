@@ -190,7 +190,7 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	frame()
 	item := func(it *item, e *idxEntry) {
 		rec = append(rec[:0], snapItem)
-		rec = putString(rec, it.key)
+		rec = putString(rec, it.key())
 		rec = append(rec, byte(it.kind))
 		var exp int64
 		if it.expires != 0 {
@@ -207,9 +207,9 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 			rec = putBool(rec, false)
 		}
 		if it.kind == store.KindScalar {
-			rec = putBytes(rec, it.value)
+			rec = putBytes(rec, it.value())
 		} else {
-			rec = appendCollection(rec, it.coll.(collection))
+			rec = appendCollection(rec, it.collection())
 		}
 		frame()
 		items++
@@ -218,7 +218,7 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	n := 0
 	for k := range p.feed.idx {
 		e := &p.feed.idx[k]
-		if e.it.lsn == e.lsn && p.items[e.it.key] == e.it {
+		if e.it.lsn == e.lsn && p.items[e.it.key()] == e.it {
 			item(e.it, e)
 			n++
 		}
@@ -336,8 +336,8 @@ func (r *replayer) loadSnapshot(path string) (int64, error) {
 			if d.bool() {
 				fr.prev = nil
 			}
-			if it := p.items[fr.key]; it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value) == string(fr.value) {
-				fr.value = it.value // share, as the live log does
+			if it := p.items[fr.key]; it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value()) == string(fr.value) {
+				fr.value = it.value() // share, as the live log does
 			}
 			p.feed.log.push(fr, p.feed.cfg)
 		case recTopicDedup:
@@ -370,16 +370,17 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	kind := store.Kind(d.byte())
 	expires := r.expiry(d.varint())
 	lsn := d.uvarint()
-	it := &item{key: key, kind: kind, expires: expires, lsn: lsn}
+	it := newItem(key, nil, kind, expires)
+	it.lsn = lsn
 	var e *idxEntry
 	if d.bool() {
 		e = &idxEntry{lsn: lsn, at: r.nanos(d.varint()), it: it, span: uint32(d.uvarint()), op: store.FeedOp(d.byte())}
 	}
 	switch {
 	case kind == store.KindScalar:
-		it.value = d.bytes()
+		it.setKV(key, d.bytes())
 	case kind <= store.KindSortedSet:
-		it.coll = decodeCollection(d, kind)
+		it.setCollection(decodeCollection(d, kind))
 	default:
 		return errors.New("unknown item kind")
 	}
@@ -395,7 +396,7 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 		}
 		p.feed.idx = append(p.feed.idx, *e)
 	}
-	it.access.Store(r.s.clock.nanos())
+	it.touchAt(r.s.clock.nanos())
 	p.insert(it)
 	p.bytes += it.size()
 	r.s.used.Add(it.size())

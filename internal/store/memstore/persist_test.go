@@ -100,8 +100,8 @@ func dump(s *Store, tl *TopicLog) string {
 				fmt.Fprintf(&b, "  item %q kind=%v exp=%d lsn=%d %s\n", k, it.kind, w(it.expires), it.lsn, collString(it))
 			}
 			for _, e := range p.feed.idx {
-				if e.it.lsn == e.lsn && p.items[e.it.key] == e.it {
-					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.at), e.span, e.op, e.it.key)
+				if e.it.lsn == e.lsn && p.items[e.it.key()] == e.it {
+					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.at), e.span, e.op, e.it.key())
 				}
 			}
 			l := &p.feed.log
@@ -160,9 +160,9 @@ func dump(s *Store, tl *TopicLog) string {
 }
 
 func collString(it *item) string {
-	switch c := it.coll.(type) {
+	switch c := it.collection().(type) {
 	case nil:
-		return fmt.Sprintf("%q", it.value)
+		return fmt.Sprintf("%q", it.value())
 	case *dict:
 		var kv []string
 		for k, v := range c.m {
