@@ -96,9 +96,8 @@ func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
 		c := cat.list[rand.IntN(len(cat.list))]
 		p := &c.parts[rand.IntN(len(c.parts))]
 		p.mu.RLock()
-		if len(p.all) > 0 {
+		if it := p.sampleItem(); it != nil {
 			found++
-			it := p.all[rand.IntN(len(p.all))]
 			age := int64(it.accessAge(now))
 			if it.expired(now) {
 				age = math.MaxInt64
@@ -115,16 +114,31 @@ func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
 	return best, bestIt
 }
 
+// sampleItem picks a random item, uniformly through the latest-version
+// index, where every live item has its current entry, else any item (items
+// written around the feed, which only tests do).
+func (p *partition) sampleItem() *item {
+	if it := p.feed.sample(); it != nil {
+		return it
+	}
+	return p.anyItem()
+}
+
+// anyItem returns some item of the partition, or nil when it is empty.
+func (p *partition) anyItem() *item {
+	for _, it := range p.items {
+		return it
+	}
+	return nil
+}
+
 // firstItem finds any item when random sampling hit only empty partitions.
 func firstItem(cat *catalog) (*partition, *item) {
 	for _, c := range cat.list {
 		for i := range c.parts {
 			p := &c.parts[i]
 			p.mu.RLock()
-			var it *item
-			if len(p.all) > 0 {
-				it = p.all[0]
-			}
+			it := p.anyItem()
 			p.mu.RUnlock()
 			if it != nil {
 				return p, it

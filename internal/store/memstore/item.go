@@ -10,12 +10,13 @@ import (
 
 // ItemOverhead is the bytes accounted per item on top of len(key)+len(value):
 // the item struct (64 B), its map slot (24 B key+pointer, control byte and
-// load-factor slack), its slot in partition.all, its latest-version feed
-// index entry (32 B, up to twice with stale entries and append slack; see
-// feed.go), and size-class rounding of the key ‖ value allocation.
-// TestItemOverhead measures it; the rest covers rounding. The all-versions
-// log is a separate budget (Options.FeedLogRecords, FeedLogBytes).
-const ItemOverhead = 160
+// load-factor slack), its latest-version feed index entry (16 B, up to
+// twice with stale entries and append slack; see feed.go), its slot in
+// partition.ttl, and size-class rounding of the key ‖ value allocation.
+// TestItemOverhead measures 119 B without a TTL; the rest covers the ttl
+// slot and rounding. The all-versions log is a separate budget
+// (Options.FeedLogRecords, FeedLogBytes).
+const ItemOverhead = 144
 
 // item is one entry of a partition. Its key and scalar value share one
 // allocation, kv = key ‖ value, which the map key (a string over its first
@@ -31,14 +32,19 @@ type item struct {
 	// expires is the expiry as clock nanos; 0 means never.
 	expires int64
 	lsn     uint64
+	// at, op and span describe the change at lsn, for its latest-version
+	// index entry (feed.go): commit time (clock nanos), create or replace,
+	// and batch span (see batchEnd).
+	at int64
 	// access is the last access in clock ticks of 2^20 ns (~1 ms, as
 	// touchGranularity), for LRU eviction; updated atomically by readers
 	// holding only the read lock. It wraps after ~52 days of ticks: ages
 	// are compared modulo 2^32 (accessAge).
 	access atomic.Uint32
-	idx    int32 // position in partition.all
 	tidx   int32 // position in partition.ttl while expires != 0
+	span   uint32
 	kind   store.Kind
+	op     store.FeedOp
 }
 
 // collRef holds the collection of a non-scalar item.
@@ -129,11 +135,10 @@ func (it *item) expired(now int64) bool { return it.expires != 0 && it.expires <
 // item.access.
 type partition struct {
 	mu    sync.RWMutex
-	items map[string]*item
-	all   []*item // every item: O(1) uniform sampling for eviction
-	ttl   []*item // items with an expiry: sampling for active expiry
-	lsn   uint64  // last LSN handed out
-	dead  bool    // the cache was deleted
+	items map[string]*item // eviction samples the feed index (feedState.sample)
+	ttl   []*item          // items with an expiry: sampling for active expiry
+	lsn   uint64           // last LSN handed out
+	dead  bool             // the cache was deleted
 	feed  feedState
 	jr    *partJournal // persistence (persist.go); nil when off
 	// bytes is the accounted size of the partition's items (its share of
@@ -150,8 +155,6 @@ func (p *partition) nextLSN() uint64 {
 
 func (p *partition) insert(it *item) {
 	p.items[it.key()] = it
-	it.idx = int32(len(p.all))
-	p.all = append(p.all, it)
 	if it.expires != 0 {
 		p.addTTL(it)
 	}
@@ -164,10 +167,6 @@ func (p *partition) insert(it *item) {
 func (p *partition) remove(it *item) int64 {
 	n := it.size()
 	delete(p.items, it.key())
-	last := p.all[len(p.all)-1]
-	p.all[it.idx], last.idx = last, it.idx
-	p.all[len(p.all)-1] = nil
-	p.all = p.all[:len(p.all)-1]
 	if it.expires != 0 {
 		p.removeTTL(it)
 	}
@@ -204,11 +203,11 @@ func (p *partition) setExpiry(it *item, expires int64) {
 // clear drops every item and returns the bytes they accounted for.
 func (p *partition) clear() int64 {
 	var freed int64
-	for _, it := range p.all {
+	for _, it := range p.items {
 		freed += it.size()
 	}
 	p.items = map[string]*item{}
-	p.all, p.ttl = nil, nil
+	p.ttl = nil
 	p.bytes = 0
 	p.flushFeed()
 	return freed

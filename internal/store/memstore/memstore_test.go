@@ -62,20 +62,20 @@ func checkAccounting(t *testing.T, s *Store) {
 		for i := range c.parts {
 			p := &c.parts[i]
 			p.mu.RLock()
-			if len(p.items) != len(p.all) {
-				t.Errorf("cache %s partition %d: %d items, %d in all", c.name, i, len(p.items), len(p.all))
-			}
 			withTTL := 0
 			var psum int64
-			for _, it := range p.all {
+			for _, it := range p.items {
 				psum += it.size()
 			}
 			if p.bytes != psum {
 				t.Errorf("cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, psum)
 			}
-			for j, it := range p.all {
-				if int(it.idx) != j || p.items[it.key()] != it {
-					t.Errorf("cache %s partition %d: all[%d] is inconsistent", c.name, i, j)
+			for k, it := range p.items {
+				if it.key() != k {
+					t.Errorf("cache %s partition %d: item under %q has key %q", c.name, i, k, it.key())
+				}
+				if it.lsn != 0 && !indexed(p, it) && p.feed.cfg != nil {
+					t.Errorf("cache %s partition %d: %q has no current index entry", c.name, i, k)
 				}
 				if it.expires != 0 {
 					withTTL++

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -521,9 +520,8 @@ func (s *Store) metaOf(p *partition, index int, it *item) store.Meta {
 	if it.expires != 0 {
 		m.ExpiresAt = s.clock.time(it.expires)
 	}
-	idx := p.feed.idx
-	if i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn >= it.lsn }); i < len(idx) && idx[i].lsn == it.lsn {
-		m.Modified = s.clock.time(idx[i].at)
+	if p.feed.find(it) != nil {
+		m.Modified = s.clock.time(it.at)
 	}
 	return m
 }

@@ -200,9 +200,9 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 		rec = putUvarint(rec, it.lsn)
 		if e != nil {
 			rec = putBool(rec, true)
-			rec = putVarint(rec, ps.wall(e.at))
-			rec = putUvarint(rec, uint64(e.span))
-			rec = append(rec, byte(e.op))
+			rec = putVarint(rec, ps.wall(it.at))
+			rec = putUvarint(rec, uint64(it.span))
+			rec = append(rec, byte(it.op))
 		} else {
 			rec = putBool(rec, false)
 		}
@@ -216,9 +216,9 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	}
 	// Items in LSN order, from the latest-version index.
 	n := 0
-	for k := range p.feed.idx {
-		e := &p.feed.idx[k]
-		if e.it.lsn == e.lsn && p.items[e.it.key()] == e.it {
+	for k := range p.feed.n() {
+		e := p.feed.entry(k)
+		if e.current() && p.items[e.it.key()] == e.it {
 			item(e.it, e)
 			n++
 		}
@@ -251,11 +251,7 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	return b, items
 }
 
-func indexed(p *partition, it *item) bool {
-	idx := p.feed.idx
-	i, ok := slices.BinarySearchFunc(idx, it.lsn, func(e idxEntry, lsn uint64) int { return cmp.Compare(e.lsn, lsn) })
-	return ok && idx[i].it == it
-}
+func indexed(p *partition, it *item) bool { return p.feed.find(it) != nil }
 
 // loadSnapshot reads a snapshot into the replayer's empty store.
 func (r *replayer) loadSnapshot(path string) (int64, error) {
@@ -370,16 +366,16 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	kind := store.Kind(d.byte())
 	expires := r.expiry(d.varint())
 	lsn := d.uvarint()
-	it := newItem(key, nil, kind, expires)
-	it.lsn = lsn
-	var e *idxEntry
-	if d.bool() {
-		e = &idxEntry{lsn: lsn, at: r.nanos(d.varint()), it: it, span: uint32(d.uvarint()), op: store.FeedOp(d.byte())}
+	it := &item{kind: kind, expires: expires, lsn: lsn}
+	indexedItem := d.bool()
+	if indexedItem {
+		it.at, it.span, it.op = r.nanos(d.varint()), uint32(d.uvarint()), store.FeedOp(d.byte())
 	}
 	switch {
 	case kind == store.KindScalar:
 		it.setKV(key, d.bytes())
 	case kind <= store.KindSortedSet:
+		it.setKV(key, nil)
 		it.setCollection(decodeCollection(d, kind))
 	default:
 		return errors.New("unknown item kind")
@@ -390,11 +386,11 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	if p.items[key] != nil || lsn == 0 || lsn > p.lsn {
 		return fmt.Errorf("item %q: duplicate or LSN %d outside the partition's %d", key, lsn, p.lsn)
 	}
-	if e != nil {
-		if n := len(p.feed.idx); n > 0 && p.feed.idx[n-1].lsn >= lsn {
+	if indexedItem {
+		if n := p.feed.n(); n > 0 && p.feed.entry(n-1).lsn >= lsn {
 			return fmt.Errorf("item %q out of LSN order", key)
 		}
-		p.feed.idx = append(p.feed.idx, *e)
+		p.feed.append(idxEntry{lsn: lsn, it: it})
 	}
 	it.touchAt(r.s.clock.nanos())
 	p.insert(it)

@@ -47,7 +47,7 @@ func checkPartitionBytes(t testing.TB, s *Store) {
 			p := &c.parts[i]
 			p.mu.RLock()
 			var sum int64
-			for _, it := range p.all {
+			for _, it := range p.items {
 				sum += it.size()
 			}
 			if p.bytes != sum {
@@ -99,9 +99,9 @@ func dump(s *Store, tl *TopicLog) string {
 				it := p.items[k]
 				fmt.Fprintf(&b, "  item %q kind=%v exp=%d lsn=%d %s\n", k, it.kind, w(it.expires), it.lsn, collString(it))
 			}
-			for _, e := range p.feed.idx {
-				if e.it.lsn == e.lsn && p.items[e.it.key()] == e.it {
-					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.at), e.span, e.op, e.it.key())
+			for k := range p.feed.n() {
+				if e := p.feed.entry(k); e.current() && p.items[e.it.key()] == e.it {
+					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.it.at), e.it.span, e.it.op, e.it.key())
 				}
 			}
 			l := &p.feed.log
