@@ -48,9 +48,17 @@ func Code(c errs.Code) codes.Code {
 // Status is the gRPC status of a public error.
 func Status(e *errs.Error) error { return status.Error(Code(e.Code), e.Msg) }
 
-// Header reads one request header without copying the metadata map, which
-// FromIncomingContext does on every call (a hot-path cost).
+// Header reads one request header (name in lower case) without copying:
+// from the headers Tap kept for the call, else with
+// ValueFromIncomingContext, which copies the values (FromIncomingContext
+// would copy the whole map).
 func Header(ctx context.Context, name string) string {
+	if c := callOf(ctx); c != nil && c.md != nil {
+		if v := c.md[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
 	if v := metadata.ValueFromIncomingContext(ctx, name); len(v) > 0 {
 		return v[0]
 	}
@@ -84,15 +92,17 @@ func NewAuthenticator(a *auth.Service, limits StreamLimits, public ...string) *A
 // Public reports whether method is exempt from authentication.
 func (x *Authenticator) Public(method string) bool { return x.public[method] }
 
-func (x *Authenticator) authenticate(ctx context.Context) (*auth.Principal, error) {
+// authenticate returns the caller and whether ctx carries it already.
+func (x *Authenticator) authenticate(ctx context.Context) (*auth.Principal, bool, error) {
 	if p := auth.FromContext(ctx); p != nil {
-		return p, nil // authenticated by Tap from the headers
+		return p, true, nil // authenticated by Tap from the headers
 	}
 	if x.auth == nil {
-		return auth.DevPrincipal, nil
+		return auth.DevPrincipal, false, nil
 	}
 	// The SDKs send the raw token, no "Bearer".
-	return x.auth.Verify(Header(ctx, "authorization"))
+	p, err := x.auth.Verify(Header(ctx, "authorization"))
+	return p, false, err
 }
 
 func authStatus(err error) error {
@@ -108,28 +118,33 @@ func (x *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 	if x.public[info.FullMethod] {
 		return h(ctx, req)
 	}
-	p, err := x.authenticate(ctx)
+	p, inCtx, err := x.authenticate(ctx)
 	if err != nil {
 		return nil, authStatus(err)
 	}
-	return h(auth.NewContext(ctx, p), req)
+	if !inCtx {
+		ctx = auth.NewContext(ctx, p)
+	}
+	return h(ctx, req)
 }
 
 // Stream authenticates streams at once and ends them when the caller's
 // token is revoked or expires.
 func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if _, ok := ss.Context().Value(bodyTimerKey{}).(*bodyTimer); ok {
+	if c := callOf(ss.Context()); c != nil && c.timer != nil {
 		ss = &firstRecv{ServerStream: ss}
 	}
 	if x.public[info.FullMethod] {
 		return h(srv, ss)
 	}
 	ctx := ss.Context()
-	p, err := x.authenticate(ctx)
+	p, inCtx, err := x.authenticate(ctx)
 	if err != nil {
 		return authStatus(err)
 	}
-	ctx = auth.NewContext(ctx, p)
+	if !inCtx {
+		ctx = auth.NewContext(ctx, p)
+	}
 	if x.auth != nil {
 		var stop func()
 		ctx, stop = x.auth.Watch(ctx, p)
@@ -193,11 +208,18 @@ func (r Recovery) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 // ResponseLimit refuses a unary response larger than max bytes with a
 // RESOURCE_EXHAUSTED that says how to read the data in smaller pieces,
 // instead of grpc's "trying to send message larger than max". Collections
-// can outgrow a response (a 20 MB list); their fetches have ranges.
-func ResponseLimit(max int) grpc.UnaryServerInterceptor {
+// can outgrow a response (a 20 MB list); their fetches have ranges. The
+// bounded methods' responses cannot (one scalar item at most, under the
+// item size limit), so they skip the size computation, a pass over the
+// message the marshaling does again.
+func ResponseLimit(max int, bounded ...string) grpc.UnaryServerInterceptor {
+	skip := make(map[string]bool, len(bounded))
+	for _, m := range bounded {
+		skip[m] = true
+	}
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		resp, err := h(ctx, req)
-		if err != nil {
+		if err != nil || skip[info.FullMethod] {
 			return resp, err
 		}
 		if m, ok := resp.(proto.Message); ok {

@@ -164,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 	s.authn = authn
 	recovery := grpcx.Recovery{Log: cfg.Logger}
 	// Metrics first, so that refused calls and recovered panics count.
-	unary := append([]grpc.UnaryServerInterceptor{s.metrics.UnaryInterceptor, recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize - 64<<10)}, cfg.UnaryInterceptors...)
+	unary := append([]grpc.UnaryServerInterceptor{s.metrics.UnaryInterceptor, recovery.Unary, authn.Unary, grpcx.ResponseLimit(maxMessageSize-64<<10, momento.ScalarMethods...)}, cfg.UnaryInterceptors...)
 	streams := append([]grpc.StreamServerInterceptor{s.metrics.StreamInterceptor, recovery.Stream, authn.Stream}, cfg.StreamInterceptors...)
 	opts, err := s.setupMomentoComplete(&unary, &streams)
 	if err != nil {
@@ -192,6 +192,10 @@ func New(cfg Config) (*Server, error) {
 		// than cores: with one per core, a single open subscription sent
 		// every unary call back to a fresh goroutine.
 		grpc.NumStreamWorkers(uint32(max(16, 4*runtime.GOMAXPROCS(0)))),
+		// A connection's 32 KiB write buffer goes back to a pool after each
+		// flush instead of staying with the connection (idle connections,
+		// and the 10,000-subscriber case, hold none).
+		grpc.SharedWriteBuffer(true),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(streams...),
 	)...)
