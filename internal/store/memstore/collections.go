@@ -88,7 +88,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 	}
 	err = s.write(name, key, need, func(p *partition, now int64) (int64, error) {
 		var delta int64
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if it != nil && it.expired(now) {
 			p.commit(now, store.FeedDelete, it, image{}, true)
 			delta -= p.remove(it)
@@ -145,7 +145,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 func (s *Store) collRead(name string, key []byte, kind store.Kind, fn func(c collection)) (found bool, err error) {
 	var kindErr error
 	err = s.read(name, key, func(p *partition, _ int) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			return
 		}

@@ -261,7 +261,7 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 	}
 	err = s.write(name, key, collNeed(key, n, len(acc), zsetEntryOverhead), func(p *partition, now int64) (int64, error) {
 		var delta int64
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if live(it, now) && it.kind != store.KindSortedSet {
 			return 0, wrongType(it)
 		}

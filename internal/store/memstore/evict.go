@@ -66,7 +66,7 @@ func (s *Store) evictOne() bool {
 		}
 		p.mu.Lock()
 		// Another writer may have deleted or evicted it meanwhile.
-		ok := !p.dead && p.items[it.key()] == it
+		ok := !p.dead && p.items.getStr(it.key()) == it
 		var freed int64
 		if ok {
 			// An eviction is a delete; an expired victim is an expiry.
@@ -126,10 +126,7 @@ func (p *partition) sampleItem() *item {
 
 // anyItem returns some item of the partition, or nil when it is empty.
 func (p *partition) anyItem() *item {
-	for _, it := range p.items {
-		return it
-	}
-	return nil
+	return p.items.any()
 }
 
 // firstItem finds any item when random sampling hit only empty partitions.

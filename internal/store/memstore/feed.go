@@ -373,7 +373,7 @@ func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttl
 	}
 	// Compact when at least half the entries are stale (a removed item
 	// stays in p.items until after this call; its entry is already stale).
-	if !f.compacting && f.n() >= minCompact && f.n() >= 2*len(p.items) {
+	if !f.compacting && f.n() >= minCompact && f.n() >= 2*p.items.len() {
 		f.compacting = true
 	}
 	if f.compacting {
@@ -394,7 +394,7 @@ func (p *partition) endBatch() { p.feed.batchEnd = 0 }
 // purgeExpired removes the item under key if it has expired, recording the
 // expiry, and returns the change in accounted bytes.
 func (p *partition) purgeExpired(key []byte, now int64) int64 {
-	it := p.items[string(key)]
+	it := p.items.get(key)
 	if it == nil || !it.expired(now) {
 		return 0
 	}
@@ -579,7 +579,7 @@ func overBytes(n, bytes, next, maxBytes int) bool {
 func (p *partition) readLatest(after uint64, size, maxBytes int, now int64, f *filter, c *clock) ([]store.Change, uint64) {
 	if f.key != nil {
 		// One key: its item is the whole answer.
-		it := p.items[string(f.key)]
+		it := p.items.get(f.key)
 		if it == nil || it.lsn <= after || it.expired(now) {
 			return nil, p.lsn
 		}

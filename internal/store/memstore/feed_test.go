@@ -108,8 +108,8 @@ func TestFeedIndexCompaction(t *testing.T) {
 	total := 0
 	for i := range c.parts {
 		p := &c.parts[i]
-		if p.feed.n() > 2*len(p.items)+minCompact {
-			t.Fatalf("partition %d: index of %d entries for %d items", i, p.feed.n(), len(p.items))
+		if p.feed.n() > 2*p.items.len()+minCompact {
+			t.Fatalf("partition %d: index of %d entries for %d items", i, p.feed.n(), p.items.len())
 		}
 		cs := readAll(t, s, i, store.FeedLatestVersion, 0)
 		for j := 1; j < len(cs); j++ {
@@ -201,8 +201,8 @@ func TestFeedIndexShrinksOnDeletes(t *testing.T) {
 		s.Delete(ctx, "c", fmt.Appendf(nil, "k%d", i))
 	}
 	p := &s.catalog.Load().byName["c"].parts[0]
-	if n := p.feed.n(); n > 2*len(p.items)+minCompact {
-		t.Fatalf("index of %d entries for %d items", n, len(p.items))
+	if n := p.feed.n(); n > 2*p.items.len()+minCompact {
+		t.Fatalf("index of %d entries for %d items", n, p.items.len())
 	}
 	if cs := readAll(t, s, 0, store.FeedLatestVersion, 0); len(cs) != 100 {
 		t.Fatalf("%d changes for 100 live items", len(cs))
@@ -237,7 +237,7 @@ func TestFeedIndexIncrementalCompaction(t *testing.T) {
 			}
 		}
 		p.mu.RLock()
-		for _, it := range p.items {
+		for it := range p.items.all() {
 			if !indexed(p, it) {
 				t.Fatalf("step %d: %q is not found in the index", step, it.key())
 			}

@@ -9,8 +9,8 @@ import (
 )
 
 // ItemOverhead is the bytes accounted per item on top of len(key)+len(value):
-// the item struct (64 B), its map slot (24 B key+pointer, control byte and
-// load-factor slack), its latest-version feed index entry (16 B, up to
+// the item struct (64 B), its slot in the item table (9 B at 3/8 to 3/4
+// load, see table.go), its latest-version feed index entry (16 B, up to
 // twice with stale entries and append slack; see feed.go), its slot in
 // partition.ttl, and size-class rounding of the key ‖ value allocation.
 // TestItemOverhead measures 119 B without a TTL; the rest covers the ttl
@@ -19,10 +19,9 @@ import (
 const ItemOverhead = 144
 
 // item is one entry of a partition. Its key and scalar value share one
-// allocation, kv = key ‖ value, which the map key (a string over its first
-// klen bytes) shares too: one allocation per item besides the struct. A
-// scalar value is never mutated in place (readers keep it): a write stores
-// a new kv and re-keys the map entry so the old one can be collected.
+// allocation, kv = key ‖ value, from which the item table reads the key:
+// one allocation per item besides the struct. A scalar value is never
+// mutated in place (readers keep it): a write stores a new kv.
 // The struct is 64 B (a size class): collections, rare next to scalars,
 // hang off a pointer instead of a 16 B interface in every item.
 type item struct {
@@ -67,8 +66,8 @@ func newItem(key string, value []byte, kind store.Kind, expires int64) *item {
 	return it
 }
 
-// setKV stores a copy of key ‖ value in one new allocation. The caller
-// re-keys the item in p.items if it is there (rekey).
+// setKV stores a copy of key ‖ value in one new allocation. The table
+// reads the key from the item, so nothing else refers to the old kv.
 func (it *item) setKV(key string, value []byte) {
 	n := len(key) + len(value)
 	it.klen, it.vlen = uint32(len(key)), uint32(len(value))
@@ -124,21 +123,16 @@ func (it *item) size() int64 {
 	return n
 }
 
-// rekey points the map entry of it at its current kv (a Go map assignment
-// to an existing string key stores the new key), so that a replaced kv is
-// not kept alive by the map.
-func (p *partition) rekey(it *item) { p.items[it.key()] = it }
-
 func (it *item) expired(now int64) bool { return it.expires != 0 && it.expires <= now }
 
 // partition is one shard of a cache. Its fields are guarded by mu, except
 // item.access.
 type partition struct {
 	mu    sync.RWMutex
-	items map[string]*item // eviction samples the feed index (feedState.sample)
-	ttl   []*item          // items with an expiry: sampling for active expiry
-	lsn   uint64           // last LSN handed out
-	dead  bool             // the cache was deleted
+	items itemTable // eviction samples the feed index (feedState.sample)
+	ttl   []*item   // items with an expiry: sampling for active expiry
+	lsn   uint64    // last LSN handed out
+	dead  bool      // the cache was deleted
 	feed  feedState
 	jr    *partJournal // persistence (persist.go); nil when off
 	// bytes is the accounted size of the partition's items (its share of
@@ -154,7 +148,7 @@ func (p *partition) nextLSN() uint64 {
 }
 
 func (p *partition) insert(it *item) {
-	p.items[it.key()] = it
+	p.items.put(it)
 	if it.expires != 0 {
 		p.addTTL(it)
 	}
@@ -166,7 +160,7 @@ func (p *partition) insert(it *item) {
 // reachable (readers who were handed the value keep their own reference).
 func (p *partition) remove(it *item) int64 {
 	n := it.size()
-	delete(p.items, it.key())
+	p.items.del(it)
 	if it.expires != 0 {
 		p.removeTTL(it)
 	}
@@ -203,10 +197,10 @@ func (p *partition) setExpiry(it *item, expires int64) {
 // clear drops every item and returns the bytes they accounted for.
 func (p *partition) clear() int64 {
 	var freed int64
-	for _, it := range p.items {
+	for it := range p.items.all() {
 		freed += it.size()
 	}
-	p.items = map[string]*item{}
+	p.items.reset()
 	p.ttl = nil
 	p.bytes = 0
 	p.flushFeed()
@@ -215,7 +209,7 @@ func (p *partition) clear() int64 {
 
 // live returns the unexpired item under key, or nil.
 func (p *partition) live(key []byte, c *clock) *item {
-	it := p.items[string(key)]
+	it := p.items.get(key)
 	if it == nil || it.expires != 0 && it.expires <= c.nanos() {
 		return nil
 	}
@@ -225,7 +219,7 @@ func (p *partition) live(key []byte, c *clock) *item {
 // putScalar stores a copy of value under key as a scalar with the given
 // expiry and a new LSN, and returns the change in accounted bytes.
 func (p *partition) putScalar(key, value []byte, expires, now int64) int64 {
-	if it := p.items[string(key)]; it != nil {
+	if it := p.items.get(key); it != nil {
 		before := it.size()
 		op, prev := store.FeedCreate, image{}
 		if it.expired(now) {
@@ -235,7 +229,6 @@ func (p *partition) putScalar(key, value []byte, expires, now int64) int64 {
 		}
 		it.setKV(it.key(), value)
 		it.coll, it.kind = nil, store.KindScalar
-		p.rekey(it)
 		p.setExpiry(it, expires)
 		p.commit(now, op, it, prev, false)
 		it.touchAt(now)

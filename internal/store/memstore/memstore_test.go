@@ -64,15 +64,16 @@ func checkAccounting(t *testing.T, s *Store) {
 			p.mu.RLock()
 			withTTL := 0
 			var psum int64
-			for _, it := range p.items {
+			for it := range p.items.all() {
 				psum += it.size()
 			}
 			if p.bytes != psum {
 				t.Errorf("cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, psum)
 			}
-			for k, it := range p.items {
-				if it.key() != k {
-					t.Errorf("cache %s partition %d: item under %q has key %q", c.name, i, k, it.key())
+			for it := range p.items.all() {
+				k := it.key()
+				if p.items.getStr(k) != it {
+					t.Errorf("cache %s partition %d: %q is not found under its key", c.name, i, k)
 				}
 				if it.lsn != 0 && !indexed(p, it) && p.feed.cfg != nil {
 					t.Errorf("cache %s partition %d: %q has no current index entry", c.name, i, k)

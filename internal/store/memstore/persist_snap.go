@@ -218,14 +218,14 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	n := 0
 	for k := range p.feed.n() {
 		e := p.feed.entry(k)
-		if e.current() && p.items[e.it.key()] == e.it {
+		if e.current() && p.items.getStr(e.it.key()) == e.it {
 			item(e.it, e)
 			n++
 		}
 	}
-	if n != len(p.items) {
+	if n != p.items.len() {
 		// Items the index does not hold (none are expected).
-		for _, it := range p.items {
+		for it := range p.items.all() {
 			if !indexed(p, it) {
 				item(it, nil)
 			}
@@ -332,7 +332,7 @@ func (r *replayer) loadSnapshot(path string) (int64, error) {
 			if d.bool() {
 				fr.prev = nil
 			}
-			if it := p.items[fr.key]; it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value()) == string(fr.value) {
+			if it := p.items.getStr(fr.key); it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value()) == string(fr.value) {
 				fr.value = it.value() // share, as the live log does
 			}
 			p.feed.log.push(fr, p.feed.cfg)
@@ -383,7 +383,7 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	if d.err != nil {
 		return d.err
 	}
-	if p.items[key] != nil || lsn == 0 || lsn > p.lsn {
+	if p.items.getStr(key) != nil || lsn == 0 || lsn > p.lsn {
 		return fmt.Errorf("item %q: duplicate or LSN %d outside the partition's %d", key, lsn, p.lsn)
 	}
 	if indexedItem {

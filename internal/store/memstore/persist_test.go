@@ -47,7 +47,7 @@ func checkPartitionBytes(t testing.TB, s *Store) {
 			p := &c.parts[i]
 			p.mu.RLock()
 			var sum int64
-			for _, it := range p.items {
+			for it := range p.items.all() {
 				sum += it.size()
 			}
 			if p.bytes != sum {
@@ -91,16 +91,17 @@ func dump(s *Store, tl *TopicLog) string {
 			p.mu.RLock()
 			fmt.Fprintf(&b, " part %d lsn=%d logOn=%v floor=%d\n", i, p.lsn, p.feed.logOn, p.logFloor())
 			var keys []string
-			for k := range p.items {
+			for it := range p.items.all() {
+				k := it.key()
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				it := p.items[k]
+				it := p.items.getStr(k)
 				fmt.Fprintf(&b, "  item %q kind=%v exp=%d lsn=%d %s\n", k, it.kind, w(it.expires), it.lsn, collString(it))
 			}
 			for k := range p.feed.n() {
-				if e := p.feed.entry(k); e.current() && p.items[e.it.key()] == e.it {
+				if e := p.feed.entry(k); e.current() && p.items.getStr(e.it.key()) == e.it {
 					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.it.at), e.it.span, e.it.op, e.it.key())
 				}
 			}
