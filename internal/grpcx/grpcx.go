@@ -92,17 +92,15 @@ func NewAuthenticator(a *auth.Service, limits StreamLimits, public ...string) *A
 // Public reports whether method is exempt from authentication.
 func (x *Authenticator) Public(method string) bool { return x.public[method] }
 
-// authenticate returns the caller and whether ctx carries it already.
-func (x *Authenticator) authenticate(ctx context.Context) (*auth.Principal, bool, error) {
+func (x *Authenticator) authenticate(ctx context.Context) (*auth.Principal, error) {
 	if p := auth.FromContext(ctx); p != nil {
-		return p, true, nil // authenticated by Tap from the headers
+		return p, nil // authenticated by Tap from the headers
 	}
 	if x.auth == nil {
-		return auth.DevPrincipal, false, nil
+		return auth.DevPrincipal, nil
 	}
 	// The SDKs send the raw token, no "Bearer".
-	p, err := x.auth.Verify(Header(ctx, "authorization"))
-	return p, false, err
+	return x.auth.Verify(Header(ctx, "authorization"))
 }
 
 func authStatus(err error) error {
@@ -118,14 +116,14 @@ func (x *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 	if x.public[info.FullMethod] {
 		return h(ctx, req)
 	}
-	p, inCtx, err := x.authenticate(ctx)
+	p, err := x.authenticate(ctx)
 	if err != nil {
 		return nil, authStatus(err)
 	}
-	if !inCtx {
-		ctx = auth.NewContext(ctx, p)
-	}
-	return h(ctx, req)
+	// Even when Tap put p in the context already: NewContext also fills
+	// the access log's CallerSlot, which the metrics interceptor adds
+	// after Tap.
+	return h(auth.NewContext(ctx, p), req)
 }
 
 // Stream authenticates streams at once and ends them when the caller's
@@ -138,13 +136,11 @@ func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 		return h(srv, ss)
 	}
 	ctx := ss.Context()
-	p, inCtx, err := x.authenticate(ctx)
+	p, err := x.authenticate(ctx)
 	if err != nil {
 		return authStatus(err)
 	}
-	if !inCtx {
-		ctx = auth.NewContext(ctx, p)
-	}
+	ctx = auth.NewContext(ctx, p) // and the CallerSlot (see Unary)
 	if x.auth != nil {
 		var stop func()
 		ctx, stop = x.auth.Watch(ctx, p)
