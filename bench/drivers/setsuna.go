@@ -22,13 +22,25 @@ type Setsuna struct {
 // NewSetsuna connects to addr and creates the bench cache, retrying until
 // the server answers or ctx ends.
 func NewSetsuna(ctx context.Context, addr string) (*Setsuna, error) {
-	c, err := client.NewCacheClient(client.Config{Address: addr, DefaultTTL: TTL, Timeout: 10 * time.Second})
+	return NewSetsunaToken(ctx, addr, "", true)
+}
+
+// NewSetsunaToken is NewSetsuna for a server with auth on: token goes with
+// every call. With create false the bench cache must exist (a cache-scoped
+// token may not create it); the driver then waits for the server with a
+// read of a key nobody wrote.
+func NewSetsunaToken(ctx context.Context, addr, token string, create bool) (*Setsuna, error) {
+	c, err := client.NewCacheClient(client.Config{Address: addr, DefaultTTL: TTL, Timeout: 10 * time.Second, Token: token})
 	if err != nil {
 		return nil, err
 	}
 	for {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		_, err = c.CreateCache(cctx, &client.CreateCacheRequest{CacheName: CacheName})
+		if create {
+			_, err = c.CreateCache(cctx, &client.CreateCacheRequest{CacheName: CacheName})
+		} else {
+			_, err = c.Get(cctx, &client.GetRequest{CacheName: CacheName, Key: client.String("bench:probe")})
+		}
 		cancel()
 		if err == nil {
 			return &Setsuna{c: c}, nil

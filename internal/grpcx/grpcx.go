@@ -48,9 +48,17 @@ func Code(c errs.Code) codes.Code {
 // Status is the gRPC status of a public error.
 func Status(e *errs.Error) error { return status.Error(Code(e.Code), e.Msg) }
 
-// Header reads one request header without copying the metadata map, which
-// FromIncomingContext does on every call (a hot-path cost).
+// Header reads one request header (name in lower case) without copying:
+// from the headers Tap kept for the call, else with
+// ValueFromIncomingContext, which copies the values (FromIncomingContext
+// would copy the whole map).
 func Header(ctx context.Context, name string) string {
+	if c := callOf(ctx); c != nil && c.md != nil {
+		if v := c.md[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
 	if v := metadata.ValueFromIncomingContext(ctx, name); len(v) > 0 {
 		return v[0]
 	}
@@ -112,13 +120,16 @@ func (x *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 	if err != nil {
 		return nil, authStatus(err)
 	}
+	// Even when Tap put p in the context already: NewContext also fills
+	// the access log's CallerSlot, which the metrics interceptor adds
+	// after Tap.
 	return h(auth.NewContext(ctx, p), req)
 }
 
 // Stream authenticates streams at once and ends them when the caller's
 // token is revoked or expires.
 func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if _, ok := ss.Context().Value(bodyTimerKey{}).(*bodyTimer); ok {
+	if c := callOf(ss.Context()); c != nil && c.timer != nil {
 		ss = &firstRecv{ServerStream: ss}
 	}
 	if x.public[info.FullMethod] {
@@ -129,7 +140,7 @@ func (x *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	if err != nil {
 		return authStatus(err)
 	}
-	ctx = auth.NewContext(ctx, p)
+	ctx = auth.NewContext(ctx, p) // and the CallerSlot (see Unary)
 	if x.auth != nil {
 		var stop func()
 		ctx, stop = x.auth.Watch(ctx, p)
@@ -193,11 +204,18 @@ func (r Recovery) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 // ResponseLimit refuses a unary response larger than max bytes with a
 // RESOURCE_EXHAUSTED that says how to read the data in smaller pieces,
 // instead of grpc's "trying to send message larger than max". Collections
-// can outgrow a response (a 20 MB list); their fetches have ranges.
-func ResponseLimit(max int) grpc.UnaryServerInterceptor {
+// can outgrow a response (a 20 MB list); their fetches have ranges. The
+// bounded methods' responses cannot (one scalar item at most, under the
+// item size limit), so they skip the size computation, a pass over the
+// message the marshaling does again.
+func ResponseLimit(max int, bounded ...string) grpc.UnaryServerInterceptor {
+	skip := make(map[string]bool, len(bounded))
+	for _, m := range bounded {
+		skip[m] = true
+	}
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		resp, err := h(ctx, req)
-		if err != nil {
+		if err != nil || skip[info.FullMethod] {
 			return resp, err
 		}
 		if m, ok := resp.(proto.Message); ok {

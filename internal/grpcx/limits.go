@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
@@ -33,18 +34,53 @@ type StreamLimits struct {
 // errBodyTimeout ends a call whose request did not arrive in time.
 var errBodyTimeout = status.Error(codes.DeadlineExceeded, "the request message did not arrive in time")
 
-// bodyTimer cancels its call unless stopped first (by the interceptors,
-// once the request message is in).
-type bodyTimer struct {
-	t *time.Timer
+// call is what Tap keeps of one admitted call, and is the call's context
+// (the context grpc gave Tap, or a cancellable child of it for the body
+// timer), so that the budgets' release, the body timer and the request
+// headers cost one allocation and one context layer. It delegates Done, Err
+// and Deadline, so contexts derived from it attach to the cancelCtx
+// beneath without a goroutine.
+type call struct {
+	context.Context
+	x         *Authenticator
+	md        metadata.MD // the request headers: grpc's map, read only
+	timer     *time.Timer // the body timer; nil without BodyTimeout
+	cancel    context.CancelCauseFunc
+	perCaller func() // releases the caller's slot; nil when not counted
 }
 
-type bodyTimerKey struct{}
+type callKey struct{}
+
+func (c *call) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// callOf returns the call Tap admitted ctx's call with, or nil.
+func callOf(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+// release gives the call's slots back once grpc ends it.
+func (c *call) release() {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.x.streams.Add(-1)
+	if c.perCaller != nil {
+		c.perCaller()
+	}
+}
+
+func (c *call) bodyTimedOut() { c.cancel(errBodyTimeout) }
 
 // bodyArrived stops the call's body timer, if it has one.
 func bodyArrived(ctx context.Context) {
-	if bt, ok := ctx.Value(bodyTimerKey{}).(*bodyTimer); ok {
-		bt.t.Stop()
+	if c := callOf(ctx); c != nil && c.timer != nil {
+		c.timer.Stop()
 	}
 }
 
@@ -57,7 +93,7 @@ func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 	var p, counted *auth.Principal
 	if x.auth != nil {
 		var token string
-		if v := info.Header.Get("authorization"); len(v) > 0 {
+		if v := info.Header["authorization"]; len(v) > 0 {
 			token = v[0]
 		}
 		pp, err := x.auth.Verify(token)
@@ -80,28 +116,25 @@ func (x *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 		x.streams.Add(-1)
 		return nil, status.Errorf(codes.ResourceExhausted, "too many concurrent operations: the server has %d calls in flight, its limit; retry later", x.limits.Max)
 	}
-	release := func() { x.streams.Add(-1) }
+	c := &call{Context: ctx, x: x, md: info.Header}
 	if counted != nil && x.limits.PerCaller > 0 {
 		r, err := x.perCaller.acquire(counted.ID, x.limits.PerCaller)
 		if err != nil {
-			release()
+			x.streams.Add(-1)
 			return nil, authStatus(err)
 		}
-		release = func() { x.streams.Add(-1); r() }
+		c.perCaller = r
 	}
 	if d := x.limits.BodyTimeout; d > 0 {
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		bt := &bodyTimer{t: time.AfterFunc(d, func() { cancel(errBodyTimeout) })}
-		ctx = context.WithValue(ctx, bodyTimerKey{}, bt)
-		r := release
-		release = func() { bt.t.Stop(); r() }
+		c.Context, c.cancel = context.WithCancelCause(ctx)
+		c.timer = time.AfterFunc(d, c.bodyTimedOut)
 	}
-	context.AfterFunc(ctx, release)
+	// On grpc's context, which ends with the stream whatever ends it.
+	context.AfterFunc(ctx, c.release)
 	if p != nil {
-		ctx = auth.NewContext(ctx, p)
+		return auth.NewContext(c, p), nil
 	}
-	return ctx, nil
+	return c, nil
 }
 
 // CallsInFlight is the number of calls the listener holds now.

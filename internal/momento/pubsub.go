@@ -3,6 +3,7 @@ package momento
 import (
 	"context"
 	"time"
+	"unsafe"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,7 +34,9 @@ func (p *pubsubServer) Publish(ctx context.Context, req *pb.PublishRequest) (*pb
 	var v topics.Value
 	switch k := req.GetValue().GetKind().(type) {
 	case *pb.TopicValue_Text:
-		v = topics.Value{Data: []byte(k.Text)}
+		// A view, not a copy: the topic log copies what it keeps, and
+		// nothing writes to a published value.
+		v = topics.Value{Data: unsafe.Slice(unsafe.StringData(k.Text), len(k.Text))}
 	case *pb.TopicValue_Binary:
 		v = topics.Value{Data: k.Binary, Binary: true}
 	default:
@@ -58,7 +61,8 @@ func itemOf(m *topics.Message) *pb.SubscriptionItem {
 	if m.Value.Binary {
 		tv.Kind = &pb.TopicValue_Binary{Binary: m.Value.Data}
 	} else {
-		tv.Kind = &pb.TopicValue_Text{Text: string(m.Value.Data)}
+		// The log's bytes are immutable: the text shares them.
+		tv.Kind = &pb.TopicValue_Text{Text: unsafe.String(unsafe.SliceData(m.Value.Data), len(m.Value.Data))}
 	}
 	return &pb.SubscriptionItem{Kind: &pb.SubscriptionItem_Item{Item: &pb.TopicItem{
 		TopicSequenceNumber: m.Seq,

@@ -85,3 +85,13 @@ var PublicMethods = []string{
 	"/auth.Auth/RefreshApiToken",
 	"/token.Token/GenerateDisposableToken",
 }
+
+// ScalarMethods are the unary RPCs whose response carries at most one scalar
+// item, under the item size limit, so it cannot outgrow a response
+// (grpcx.ResponseLimit need not size it).
+var ScalarMethods = []string{
+	pb.Scs_Get_FullMethodName, pb.Scs_GetWithHash_FullMethodName,
+	pb.Scs_Set_FullMethodName, pb.Scs_SetIf_FullMethodName, pb.Scs_SetIfHash_FullMethodName, pb.Scs_SetIfNotExists_FullMethodName,
+	pb.Scs_Delete_FullMethodName, pb.Scs_Increment_FullMethodName, pb.Scs_UpdateTtl_FullMethodName,
+	pb.Scs_ItemGetTtl_FullMethodName, pb.Scs_ItemGetType_FullMethodName,
+}

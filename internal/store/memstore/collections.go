@@ -88,7 +88,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 	}
 	err = s.write(name, key, need, func(p *partition, now int64) (int64, error) {
 		var delta int64
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if it != nil && it.expired(now) {
 			p.commit(now, store.FeedDelete, it, image{}, true)
 			delta -= p.remove(it)
@@ -106,8 +106,9 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 				return delta, nil
 			}
 			found = true
-			it = &item{key: string(key), kind: kind, coll: c, expires: s.clock.expiry(ttl.TTL, now)}
-			it.access.Store(now)
+			it = newItem(string(key), nil, kind, s.clock.expiry(ttl.TTL, now))
+			it.setCollection(c)
+			it.touchAt(now)
 			p.insert(it)
 			p.commit(now, store.FeedCreate, it, image{}, false)
 			return delta + it.size(), nil
@@ -117,12 +118,12 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 		}
 		found = true
 		before := it.size()
-		changed, err := op(it.coll.(collection), now)
+		changed, err := op(it.collection(), now)
 		if err != nil {
 			return delta, err
 		}
-		it.access.Store(now)
-		if it.coll.(collection).length() == 0 {
+		it.touchAt(now)
+		if it.collection().length() == 0 {
 			p.commit(now, store.FeedDelete, it, image{}, false) // the deletion is the change
 			p.remove(it)
 			return delta - before, nil
@@ -144,7 +145,7 @@ func (s *Store) collWrite(name string, key []byte, kind store.Kind, need int64, 
 func (s *Store) collRead(name string, key []byte, kind store.Kind, fn func(c collection)) (found bool, err error) {
 	var kindErr error
 	err = s.read(name, key, func(p *partition, _ int) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			return
 		}
@@ -154,7 +155,7 @@ func (s *Store) collRead(name string, key []byte, kind store.Kind, fn func(c col
 		}
 		s.touch(it)
 		found = true
-		fn(it.coll.(collection))
+		fn(it.collection())
 	})
 	return found, cmp.Or(err, kindErr)
 }

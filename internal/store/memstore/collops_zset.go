@@ -261,7 +261,7 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 	}
 	err = s.write(name, key, collNeed(key, n, len(acc), zsetEntryOverhead), func(p *partition, now int64) (int64, error) {
 		var delta int64
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if live(it, now) && it.kind != store.KindSortedSet {
 			return 0, wrongType(it)
 		}
@@ -281,8 +281,9 @@ func (s *Store) SortedSetUnionStore(_ context.Context, name string, key []byte, 
 		if z.n == 0 {
 			return delta, nil
 		}
-		it = &item{key: string(key), kind: store.KindSortedSet, coll: z, expires: s.clock.expiry(ttl, now)}
-		it.access.Store(now)
+		it = newItem(string(key), nil, store.KindSortedSet, s.clock.expiry(ttl, now))
+		it.setCollection(z)
+		it.touchAt(now)
 		p.insert(it)
 		op := store.FeedCreate
 		if prev.ok {

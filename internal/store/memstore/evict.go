@@ -15,16 +15,16 @@ const (
 	evictAttempts = 4 // re-samples when the chosen item changed under us
 )
 
-// touchGranularity avoids writing the access time of a hot item on every
-// read (cache-line bouncing between cores); LRU needs no finer order.
-const touchGranularity = int64(1e6) // 1ms
+// The access tick (2^20 ns, ~1 ms; item.access) avoids writing the access
+// time of a hot item on every read (cache-line bouncing between cores); LRU
+// needs no finer order.
 
 func (s *Store) touch(it *item) {
 	if s.maxMemory == 0 {
 		return
 	}
-	if now := s.clock.nanos(); now-it.access.Load() >= touchGranularity {
-		it.access.Store(now)
+	if t := accessTick(s.clock.nanos()); it.access.Load() != t {
+		it.access.Store(t)
 	}
 }
 
@@ -66,7 +66,7 @@ func (s *Store) evictOne() bool {
 		}
 		p.mu.Lock()
 		// Another writer may have deleted or evicted it meanwhile.
-		ok := !p.dead && p.items[it.key] == it
+		ok := !p.dead && p.items.getStr(it.key()) == it
 		var freed int64
 		if ok {
 			// An eviction is a delete; an expired victim is an expiry.
@@ -90,29 +90,43 @@ func (s *Store) evictOne() bool {
 
 // sample picks the eviction candidate among evictSamples random items.
 func (s *Store) sample(cat *catalog) (best *partition, bestIt *item) {
-	bestAt := int64(math.MaxInt64)
+	bestAge := int64(-1) // the oldest access wins; an expired item at once
 	now := s.clock.nanos()
 	for j, found := 0, 0; j < 2*evictSamples && found < evictSamples; j++ {
 		c := cat.list[rand.IntN(len(cat.list))]
 		p := &c.parts[rand.IntN(len(c.parts))]
 		p.mu.RLock()
-		if len(p.all) > 0 {
+		if it := p.sampleItem(); it != nil {
 			found++
-			it := p.all[rand.IntN(len(p.all))]
-			at := it.access.Load()
+			age := int64(it.accessAge(now))
 			if it.expired(now) {
-				at = math.MinInt64
+				age = math.MaxInt64
 			}
-			if at < bestAt {
-				best, bestIt, bestAt = p, it, at
+			if age > bestAge {
+				best, bestIt, bestAge = p, it, age
 			}
 		}
 		p.mu.RUnlock()
-		if bestAt == math.MinInt64 {
+		if bestAge == math.MaxInt64 {
 			break
 		}
 	}
 	return best, bestIt
+}
+
+// sampleItem picks a random item, uniformly through the latest-version
+// index, where every live item has its current entry, else any item (items
+// written around the feed, which only tests do).
+func (p *partition) sampleItem() *item {
+	if it := p.feed.sample(); it != nil {
+		return it
+	}
+	return p.anyItem()
+}
+
+// anyItem returns some item of the partition, or nil when it is empty.
+func (p *partition) anyItem() *item {
+	return p.items.any()
 }
 
 // firstItem finds any item when random sampling hit only empty partitions.
@@ -121,10 +135,7 @@ func firstItem(cat *catalog) (*partition, *item) {
 		for i := range c.parts {
 			p := &c.parts[i]
 			p.mu.RLock()
-			var it *item
-			if len(p.all) > 0 {
-				it = p.all[0]
-			}
+			it := p.anyItem()
 			p.mu.RUnlock()
 			if it != nil {
 				return p, it

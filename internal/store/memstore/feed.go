@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -17,11 +18,14 @@ import (
 //
 //   - hands out the next LSN of the partition;
 //   - appends (lsn, item) to the latest-version index, an append-only slice
-//     in LSN order with lazy invalidation: an entry is current iff its
-//     item's lsn still equals the entry's (a later change or a removal
-//     changes item.lsn). When more than half of the slice is stale it is
-//     compacted in place, so its size stays within 2x the live items and a
-//     read binary-searches its start: O(log n + page);
+//     of 16 B entries in LSN order with lazy invalidation: an entry is
+//     current iff its item's lsn still equals the entry's (a later change or
+//     a removal changes item.lsn), and the commit time, op and batch span of
+//     a current entry are its item's (item.at, op, span). When half of the
+//     slice is stale it is compacted in place, incrementally: each commit
+//     moves a few entries (compactStep), so no write pays an O(n) pass under
+//     the partition lock. Its size stays within about 2x the live items and
+//     a read binary-searches its start: O(log n + page);
 //   - appends a record to the all-versions log, a ring bounded by record
 //     count, retained bytes and age (feedConfig), with the previous image.
 //     Like Cosmos DB, which keeps all versions only for containers that
@@ -103,16 +107,22 @@ type image struct {
 	lsn   uint64
 }
 
-func imageOf(it *item) image { return image{ok: true, kind: it.kind, value: it.value, lsn: it.lsn} }
+func imageOf(it *item) image { return image{ok: true, kind: it.kind, value: it.value(), lsn: it.lsn} }
 
-// idxEntry is one latest-version index entry (32 bytes).
+// idxEntry is one latest-version index entry (16 bytes). It is current iff
+// it.lsn == lsn; then it.at, it.op and it.span describe the change.
 type idxEntry struct {
-	lsn  uint64
-	at   int64 // commit time, clock nanos
-	it   *item
-	span uint32 // batch end - lsn + 1 for a change of a batch, else 0 (see batchEnd)
-	op   store.FeedOp
+	lsn uint64
+	it  *item
 }
+
+func (e *idxEntry) current() bool { return e.it != nil && e.it.lsn == e.lsn }
+
+// compactStep is how many index entries a commit moves while the index is
+// being compacted: compaction starts when at least half the entries are
+// stale, so a step of 4 finishes it while the index grows by at most a
+// quarter, and costs a commit what the O(n) pass cost amortized.
+const compactStep = 4
 
 // record is one all-versions log entry.
 type record struct {
@@ -194,12 +204,87 @@ func (l *changeLog) search(after uint64) int {
 
 // feedState is the change feed of one partition, guarded by partition.mu.
 type feedState struct {
-	cfg      *feedConfig
-	idx      []idxEntry
-	log      changeLog
-	batchEnd uint64 // while a batch commits: the LSN of its last change
-	logOn    bool   // the all-versions log records; before, log.floor is stale
-	notify   *atomic.Pointer[chan struct{}]
+	cfg *feedConfig
+	// idx is the latest-version index. While a compaction runs (compacting),
+	// idx[cw:cr] is a gap of dropped entries: the index is idx[:cw] ‖
+	// idx[cr:]. Use n, entry and search, never idx directly.
+	idx        []idxEntry
+	cw, cr     int
+	compacting bool
+	log        changeLog
+	batchEnd   uint64 // while a batch commits: the LSN of its last change
+	logOn      bool   // the all-versions log records; before, log.floor is stale
+	notify     *atomic.Pointer[chan struct{}]
+}
+
+// n is the number of entries of the latest-version index.
+func (f *feedState) n() int { return len(f.idx) - (f.cr - f.cw) }
+
+// entry is the i-th entry of the latest-version index, i < n().
+func (f *feedState) entry(i int) *idxEntry {
+	if i >= f.cw {
+		i += f.cr - f.cw
+	}
+	return &f.idx[i]
+}
+
+// search returns the position of the first entry with lsn > after.
+func (f *feedState) search(after uint64) int {
+	return sort.Search(f.n(), func(i int) bool { return f.entry(i).lsn > after })
+}
+
+// find returns the current entry of it, or nil when it is not indexed.
+func (f *feedState) find(it *item) *idxEntry {
+	n := f.n()
+	if i := sort.Search(n, func(i int) bool { return f.entry(i).lsn >= it.lsn }); i < n {
+		if e := f.entry(i); e.lsn == it.lsn && e.it == it {
+			return e
+		}
+	}
+	return nil
+}
+
+// append adds an entry at the end of the index.
+func (f *feedState) append(e idxEntry) { f.idx = append(f.idx, e) }
+
+// compactSome moves up to compactStep entries of a running compaction,
+// dropping stale ones, and ends it when the whole index has been seen.
+func (f *feedState) compactSome() {
+	for k := 0; k < compactStep && f.cr < len(f.idx); k++ {
+		e := f.idx[f.cr]
+		f.idx[f.cr] = idxEntry{} // the gap must not keep removed items alive
+		f.cr++
+		if e.current() {
+			f.idx[f.cw] = e
+			f.cw++
+		}
+	}
+	if f.cr < len(f.idx) {
+		return
+	}
+	f.idx = f.idx[:f.cw]
+	f.cw, f.cr, f.compacting = 0, 0, false
+	if cap(f.idx) > 4*len(f.idx)+minCompact {
+		// Mostly deleted: give the space back (a copy of the quarter that
+		// is left, paid for by the deletes that emptied the rest).
+		f.idx = slices.Clone(f.idx)
+	}
+}
+
+// sample returns a uniformly random live item of the index, or nil after a
+// few stale picks (at least half the entries are current but for the lag of
+// a running compaction).
+func (f *feedState) sample() *item {
+	n := f.n()
+	if n == 0 {
+		return nil
+	}
+	for range 8 {
+		if e := f.entry(rand.IntN(n)); e.current() {
+			return e.it
+		}
+	}
+	return nil
 }
 
 // wake closes the cache's notification channel, if a reader waits.
@@ -271,11 +356,11 @@ func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttl
 	}
 	f.wake()
 	if f.logOn {
-		r := record{lsn: lsn, at: now, key: it.key, span: span, op: op, kind: it.kind, ttl: ttlExpired}
+		r := record{lsn: lsn, at: now, key: it.key(), span: span, op: op, kind: it.kind, ttl: ttlExpired}
 		if op == store.FeedDelete {
-			r.hasPrev, r.prevKind, r.prev, r.prevLSN = true, it.kind, it.value, it.lsn
+			r.hasPrev, r.prevKind, r.prev, r.prevLSN = true, it.kind, it.value(), it.lsn
 		} else {
-			r.value = it.value
+			r.value = it.value()
 			r.hasPrev, r.prevKind, r.prev, r.prevLSN = prev.ok, prev.kind, prev.value, prev.lsn
 		}
 		f.log.push(r, f.cfg)
@@ -283,26 +368,18 @@ func (p *partition) commit(now int64, op store.FeedOp, it *item, prev image, ttl
 	if op == store.FeedDelete {
 		it.lsn = 0
 	} else {
-		it.lsn = lsn
+		it.lsn, it.at, it.op, it.span = lsn, now, op, span
+		f.append(idxEntry{lsn: lsn, it: it})
 	}
 	// Compact when at least half the entries are stale (a removed item
 	// stays in p.items until after this call; its entry is already stale).
-	if len(f.idx) >= minCompact && len(f.idx) >= 2*len(p.items) {
-		p.compactIndex()
+	if !f.compacting && f.n() >= minCompact && f.n() >= 2*p.items.len() {
+		f.compacting = true
 	}
-	if op != store.FeedDelete {
-		f.idx = append(f.idx, idxEntry{lsn: lsn, at: now, it: it, span: span, op: op})
+	if f.compacting {
+		f.compactSome()
 	}
 	return lsn
-}
-
-// compactIndex drops the stale entries of the latest-version index.
-func (p *partition) compactIndex() {
-	f := &p.feed
-	f.idx = slices.DeleteFunc(f.idx, func(e idxEntry) bool { return e.it.lsn != e.lsn })
-	if cap(f.idx) > 4*len(f.idx)+minCompact {
-		f.idx = slices.Clone(f.idx)
-	}
 }
 
 // beginBatch marks the next n commits as one batch.
@@ -317,7 +394,7 @@ func (p *partition) endBatch() { p.feed.batchEnd = 0 }
 // purgeExpired removes the item under key if it has expired, recording the
 // expiry, and returns the change in accounted bytes.
 func (p *partition) purgeExpired(key []byte, now int64) int64 {
-	it := p.items[string(key)]
+	it := p.items.get(key)
 	if it == nil || !it.expired(now) {
 		return 0
 	}
@@ -328,7 +405,7 @@ func (p *partition) purgeExpired(key []byte, now int64) int64 {
 // flushFeed empties both views; the flush consumes one LSN and becomes the
 // all-versions retention floor.
 func (p *partition) flushFeed() {
-	p.feed.idx = nil
+	p.feed.idx, p.feed.cw, p.feed.cr, p.feed.compacting = nil, 0, 0, false
 	p.feed.log.reset(p.nextLSN(), p.feed.cfg)
 	p.feed.wake()
 }
@@ -413,9 +490,21 @@ func (s *Store) ReadFeed(_ context.Context, name string, r store.FeedRead) (stor
 // t (clock nanos).
 func (p *partition) lsnAt(mode store.FeedMode, t int64) (uint64, error) {
 	if mode == store.FeedLatestVersion {
-		idx := p.feed.idx
-		if j := sort.Search(len(idx), func(i int) bool { return idx[i].at >= t }); j < len(idx) {
-			return idx[j].lsn - 1, nil
+		// Stale entries carry no commit time: search the current ones,
+		// whose times rise with their LSNs, each probe stepping to the next
+		// current entry. The changes from the position found are the same
+		// as from the first entry, stale or not, committed at or after t.
+		f := &p.feed
+		n := f.n()
+		next := func(i int) int {
+			for i < n && !f.entry(i).current() {
+				i++
+			}
+			return i
+		}
+		j := sort.Search(n, func(i int) bool { k := next(i); return k == n || f.entry(k).it.at >= t })
+		if k := next(j); k < n {
+			return f.entry(k).lsn - 1, nil
 		}
 		return p.lsn, nil
 	}
@@ -490,47 +579,49 @@ func overBytes(n, bytes, next, maxBytes int) bool {
 func (p *partition) readLatest(after uint64, size, maxBytes int, now int64, f *filter, c *clock) ([]store.Change, uint64) {
 	if f.key != nil {
 		// One key: its item is the whole answer.
-		it := p.items[string(f.key)]
+		it := p.items.get(f.key)
 		if it == nil || it.lsn <= after || it.expired(now) {
 			return nil, p.lsn
 		}
-		i := sort.Search(len(p.feed.idx), func(i int) bool { return p.feed.idx[i].lsn >= it.lsn })
-		if i == len(p.feed.idx) || p.feed.idx[i].lsn != it.lsn {
+		e := p.feed.find(it)
+		if e == nil {
 			return nil, p.lsn // not indexed (written around the feed)
 		}
-		return []store.Change{latestChange(&p.feed.idx[i], c)}, p.lsn
+		return []store.Change{latestChange(e, c)}, p.lsn
 	}
-	idx := p.feed.idx
-	i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn > after })
+	fs := &p.feed
+	n := fs.n()
 	var out []store.Change
 	var end uint64
 	bytes := 0
-	for ; i < len(idx); i++ {
-		e := &idx[i]
+	for i := fs.search(after); i < n; i++ {
+		e := fs.entry(i)
 		if pageFull(len(out), size, e.lsn, end) {
 			return out, e.lsn - 1
 		}
-		if e.it.lsn != e.lsn || e.it.expired(now) || !f.match(e.it.key) {
+		if !e.current() || e.it.expired(now) || !f.match(e.it.key()) {
 			continue
 		}
-		next := len(e.it.key) + len(e.it.value)
+		next := int(e.it.klen + e.it.vlen)
 		if overBytes(len(out), bytes, next, maxBytes) {
 			return out, e.lsn - 1
 		}
 		if out == nil {
-			out = make([]store.Change, 0, min(size, len(idx)-i))
+			out = make([]store.Change, 0, min(size, n-i))
 		}
 		out = append(out, latestChange(e, c))
 		bytes += next
-		end = batchEnd(e.lsn, e.span)
+		end = batchEnd(e.lsn, e.it.span)
 	}
 	return out, p.lsn
 }
 
+// latestChange is the change of a current entry.
 func latestChange(e *idxEntry, c *clock) store.Change {
+	it := e.it
 	return store.Change{
-		Op: e.op, LSN: e.lsn, CommitTime: c.time(e.at), Key: keyBytes(e.it.key), Kind: e.it.kind, Value: e.it.value,
-		BatchEnd: batchEnd(e.lsn, e.span),
+		Op: it.op, LSN: e.lsn, CommitTime: c.time(it.at), Key: keyBytes(it.key()), Kind: it.kind, Value: it.value(),
+		BatchEnd: batchEnd(e.lsn, it.span),
 	}
 }
 

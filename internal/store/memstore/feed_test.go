@@ -108,8 +108,8 @@ func TestFeedIndexCompaction(t *testing.T) {
 	total := 0
 	for i := range c.parts {
 		p := &c.parts[i]
-		if len(p.feed.idx) > 2*len(p.items)+minCompact {
-			t.Fatalf("partition %d: index of %d entries for %d items", i, len(p.feed.idx), len(p.items))
+		if p.feed.n() > 2*p.items.len()+minCompact {
+			t.Fatalf("partition %d: index of %d entries for %d items", i, p.feed.n(), p.items.len())
 		}
 		cs := readAll(t, s, i, store.FeedLatestVersion, 0)
 		for j := 1; j < len(cs); j++ {
@@ -201,10 +201,77 @@ func TestFeedIndexShrinksOnDeletes(t *testing.T) {
 		s.Delete(ctx, "c", fmt.Appendf(nil, "k%d", i))
 	}
 	p := &s.catalog.Load().byName["c"].parts[0]
-	if n := len(p.feed.idx); n > 2*len(p.items)+minCompact {
-		t.Fatalf("index of %d entries for %d items", n, len(p.items))
+	if n := p.feed.n(); n > 2*p.items.len()+minCompact {
+		t.Fatalf("index of %d entries for %d items", n, p.items.len())
 	}
 	if cs := readAll(t, s, 0, store.FeedLatestVersion, 0); len(cs) != 100 {
 		t.Fatalf("%d changes for 100 live items", len(cs))
 	}
+}
+
+// TestFeedIndexIncrementalCompaction reads the latest-version feed at every
+// step of a running compaction: the gap it leaves must be invisible (same
+// changes, same positions, lookups by item and by time still exact) and no
+// commit moves more than compactStep entries.
+func TestFeedIndexIncrementalCompaction(t *testing.T) {
+	s := newTest(t, Options{Partitions: 1})
+	const keys = 100
+	for i := range 3 * minCompact {
+		s.Set(ctx, "c", fmt.Appendf(nil, "k%d", i%keys), fmt.Appendf(nil, "%d", i), 0)
+	}
+	p := &s.catalog.Load().byName["c"].parts[0]
+	want := map[string]string{}
+	for i := range keys {
+		v, _, _ := s.Get(ctx, "c", fmt.Appendf(nil, "k%d", i))
+		want[fmt.Sprintf("k%d", i)] = string(v)
+	}
+	check := func(step int) {
+		t.Helper()
+		cs := readAll(t, s, 0, store.FeedLatestVersion, 0)
+		if len(cs) != keys {
+			t.Fatalf("step %d: %d changes for %d keys", step, len(cs), keys)
+		}
+		for j, c := range cs {
+			if want[string(c.Key)] != string(c.Value) || j > 0 && cs[j-1].LSN >= c.LSN {
+				t.Fatalf("step %d: change %d %q=%q (LSN %d), want %q in LSN order", step, j, c.Key, c.Value, c.LSN, want[string(c.Key)])
+			}
+		}
+		p.mu.RLock()
+		for it := range p.items.all() {
+			if !indexed(p, it) {
+				t.Fatalf("step %d: %q is not found in the index", step, it.key())
+			}
+		}
+		p.mu.RUnlock()
+	}
+	sawGap := false
+	for step := 0; step < 4*minCompact; step++ {
+		p.mu.Lock()
+		before, gapBefore := p.feed.n(), p.feed.cr-p.feed.cw
+		compacting := p.feed.compacting
+		p.mu.Unlock()
+		k := fmt.Sprintf("k%d", step%keys)
+		v := fmt.Sprintf("s%d", step)
+		s.Set(ctx, "c", []byte(k), []byte(v), 0)
+		want[k] = v
+		p.mu.Lock()
+		after, gapAfter := p.feed.n(), p.feed.cr-p.feed.cw
+		p.mu.Unlock()
+		if compacting && gapAfter > 0 && gapAfter-gapBefore > compactStep {
+			t.Fatalf("step %d: one commit dropped %d entries", step, gapAfter-gapBefore)
+		}
+		if before-after > compactStep {
+			t.Fatalf("step %d: index shrank by %d entries in one commit", step, before-after)
+		}
+		if gapAfter > 0 {
+			sawGap = true
+		}
+		if step%97 == 0 || gapAfter > 0 && step%7 == 0 {
+			check(step)
+		}
+	}
+	if !sawGap {
+		t.Fatal("no compaction ran")
+	}
+	check(-1)
 }

@@ -3,39 +3,122 @@ package memstore
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
 // ItemOverhead is the bytes accounted per item on top of len(key)+len(value):
-// the item struct (96 B), its map slot (24 B key+pointer, control byte and
-// load-factor slack), its slot in partition.all, its latest-version feed
-// index entry (32 B, up to twice with stale entries and append slack; see
-// feed.go), and size-class rounding of the key and value allocations.
-// TestItemOverhead measured 140-152 B before the feed index, with
-// exactly-sized allocations; the rest covers rounding. The all-versions log
-// is a separate budget (Options.FeedLogRecords, FeedLogBytes).
-const ItemOverhead = 192
+// the item struct (64 B), its slot in the item table (9 B at 3/8 to 3/4
+// load, see table.go), its latest-version feed index entry (16 B, up to
+// twice with stale entries and append slack; see feed.go), its slot in
+// partition.ttl, and size-class rounding of the key ‖ value allocation.
+// TestItemOverhead measures 119 B without a TTL; the rest covers the ttl
+// slot and rounding. The all-versions log is a separate budget
+// (Options.FeedLogRecords, FeedLogBytes).
+const ItemOverhead = 144
 
+// item is one entry of a partition. Its key and scalar value share one
+// allocation, kv = key ‖ value, from which the item table reads the key:
+// one allocation per item besides the struct. A scalar value is never
+// mutated in place (readers keep it): a write stores a new kv.
+// The struct is 64 B (a size class): collections, rare next to scalars,
+// hang off a pointer instead of a 16 B interface in every item.
 type item struct {
-	key   string // shared with the map key
-	value []byte // scalar value; never mutated in place (readers keep it)
-	coll  any    // collection value of a non-scalar kind (collections issue)
+	kv         *byte // key ‖ value; nil when both are empty
+	klen, vlen uint32
+	coll       *collRef // collection value of a non-scalar kind (collections issue)
 	// expires is the expiry as clock nanos; 0 means never.
 	expires int64
 	lsn     uint64
-	// access is the last access as clock nanos, for LRU eviction; updated
-	// atomically by readers holding only the read lock.
-	access atomic.Int64
-	idx    int32 // position in partition.all
+	// at, op and span describe the change at lsn, for its latest-version
+	// index entry (feed.go): commit time (clock nanos), create or replace,
+	// and batch span (see batchEnd).
+	at int64
+	// access is the last access in clock ticks of 2^20 ns (~1 ms, as
+	// touchGranularity), for LRU eviction; updated atomically by readers
+	// holding only the read lock. It wraps after ~52 days of ticks: ages
+	// are compared modulo 2^32 (accessAge).
+	access atomic.Uint32
 	tidx   int32 // position in partition.ttl while expires != 0
+	span   uint32
 	kind   store.Kind
+	op     store.FeedOp
+}
+
+// collRef holds the collection of a non-scalar item.
+type collRef struct{ c collection }
+
+// accessShift converts clock nanos to access ticks.
+const accessShift = 20
+
+func accessTick(now int64) uint32 { return uint32(now >> accessShift) }
+
+// accessAge is how many ticks ago it was last accessed, modulo 2^32.
+func (it *item) accessAge(now int64) uint32 { return accessTick(now) - it.access.Load() }
+
+func (it *item) touchAt(now int64) { it.access.Store(accessTick(now)) }
+
+// newItem returns an item holding a copy of key and value.
+func newItem(key string, value []byte, kind store.Kind, expires int64) *item {
+	it := &item{kind: kind, expires: expires}
+	it.setKV(key, value)
+	return it
+}
+
+// setKV stores a copy of key ‖ value in one new allocation. The table
+// reads the key from the item, so nothing else refers to the old kv.
+func (it *item) setKV(key string, value []byte) {
+	n := len(key) + len(value)
+	it.klen, it.vlen = uint32(len(key)), uint32(len(value))
+	if n == 0 {
+		it.kv = nil
+		return
+	}
+	b := make([]byte, n)
+	copy(b, key)
+	copy(b[len(key):], value)
+	it.kv = &b[0]
+}
+
+// key is the item's key; it shares the kv allocation.
+func (it *item) key() string {
+	if it.kv == nil {
+		return ""
+	}
+	return unsafe.String(it.kv, int(it.klen))
+}
+
+// value is the scalar value (nil for collections and removed items), capped
+// so that an append by a reader cannot write into anything else.
+func (it *item) value() []byte {
+	if it.vlen == 0 {
+		return nil
+	}
+	b := unsafe.Slice(it.kv, int(it.klen+it.vlen))
+	return b[it.klen:len(b):len(b)]
+}
+
+// collection is the collection value of a non-scalar item, else nil.
+func (it *item) collection() collection {
+	if it.coll == nil {
+		return nil
+	}
+	return it.coll.c
+}
+
+func (it *item) setCollection(c collection) {
+	if c == nil {
+		it.coll = nil
+	} else {
+		it.coll = &collRef{c}
+	}
 }
 
 func (it *item) size() int64 {
-	n := int64(len(it.key)+len(it.value)) + ItemOverhead
-	if c, ok := it.coll.(collection); ok {
-		n += c.mem()
+	n := int64(it.klen+it.vlen) + ItemOverhead
+	if it.coll != nil {
+		n += it.coll.c.mem()
 	}
 	return n
 }
@@ -46,11 +129,10 @@ func (it *item) expired(now int64) bool { return it.expires != 0 && it.expires <
 // item.access.
 type partition struct {
 	mu    sync.RWMutex
-	items map[string]*item
-	all   []*item // every item: O(1) uniform sampling for eviction
-	ttl   []*item // items with an expiry: sampling for active expiry
-	lsn   uint64  // last LSN handed out
-	dead  bool    // the cache was deleted
+	items itemTable // eviction samples the feed index (feedState.sample)
+	ttl   []*item   // items with an expiry: sampling for active expiry
+	lsn   uint64    // last LSN handed out
+	dead  bool      // the cache was deleted
 	feed  feedState
 	jr    *partJournal // persistence (persist.go); nil when off
 	// bytes is the accounted size of the partition's items (its share of
@@ -66,9 +148,7 @@ func (p *partition) nextLSN() uint64 {
 }
 
 func (p *partition) insert(it *item) {
-	p.items[it.key] = it
-	it.idx = int32(len(p.all))
-	p.all = append(p.all, it)
+	p.items.put(it)
 	if it.expires != 0 {
 		p.addTTL(it)
 	}
@@ -80,15 +160,11 @@ func (p *partition) insert(it *item) {
 // reachable (readers who were handed the value keep their own reference).
 func (p *partition) remove(it *item) int64 {
 	n := it.size()
-	delete(p.items, it.key)
-	last := p.all[len(p.all)-1]
-	p.all[it.idx], last.idx = last, it.idx
-	p.all[len(p.all)-1] = nil
-	p.all = p.all[:len(p.all)-1]
+	p.items.del(it)
 	if it.expires != 0 {
 		p.removeTTL(it)
 	}
-	it.value, it.coll = nil, nil
+	it.kv, it.vlen, it.coll = nil, 0, nil // klen stays: key() of a removed item is ""
 	return n
 }
 
@@ -121,11 +197,11 @@ func (p *partition) setExpiry(it *item, expires int64) {
 // clear drops every item and returns the bytes they accounted for.
 func (p *partition) clear() int64 {
 	var freed int64
-	for _, it := range p.all {
+	for it := range p.items.all() {
 		freed += it.size()
 	}
-	p.items = map[string]*item{}
-	p.all, p.ttl = nil, nil
+	p.items.reset()
+	p.ttl = nil
 	p.bytes = 0
 	p.flushFeed()
 	return freed
@@ -133,7 +209,7 @@ func (p *partition) clear() int64 {
 
 // live returns the unexpired item under key, or nil.
 func (p *partition) live(key []byte, c *clock) *item {
-	it := p.items[string(key)]
+	it := p.items.get(key)
 	if it == nil || it.expires != 0 && it.expires <= c.nanos() {
 		return nil
 	}
@@ -143,9 +219,7 @@ func (p *partition) live(key []byte, c *clock) *item {
 // putScalar stores a copy of value under key as a scalar with the given
 // expiry and a new LSN, and returns the change in accounted bytes.
 func (p *partition) putScalar(key, value []byte, expires, now int64) int64 {
-	v := make([]byte, len(value))
-	copy(v, value)
-	if it := p.items[string(key)]; it != nil {
+	if it := p.items.get(key); it != nil {
 		before := it.size()
 		op, prev := store.FeedCreate, image{}
 		if it.expired(now) {
@@ -153,14 +227,15 @@ func (p *partition) putScalar(key, value []byte, expires, now int64) int64 {
 		} else {
 			op, prev = store.FeedReplace, imageOf(it)
 		}
-		it.value, it.coll, it.kind = v, nil, store.KindScalar
+		it.setKV(it.key(), value)
+		it.coll, it.kind = nil, store.KindScalar
 		p.setExpiry(it, expires)
 		p.commit(now, op, it, prev, false)
-		it.access.Store(now)
+		it.touchAt(now)
 		return it.size() - before
 	}
-	it := &item{key: string(key), value: v, kind: store.KindScalar, expires: expires}
-	it.access.Store(now)
+	it := newItem(string(key), value, store.KindScalar, expires)
+	it.touchAt(now)
 	p.insert(it)
 	p.commit(now, store.FeedCreate, it, image{}, false)
 	return it.size()

@@ -225,7 +225,7 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	}
 	c := &cache{name: name, epoch: epochs.Add(1), scheme: cfg.KeyScheme, tiling: cfg.Tiling, attrs: attrs, parts: make([]partition, parts)}
 	for i := range c.parts {
-		c.parts[i].items = map[string]*item{}
+		c.parts[i].items = newItemTable()
 		c.parts[i].initFeed(&s.feedCfg, &c.notify)
 	}
 	next := &catalog{byName: make(map[string]*cache, len(old.byName)+1), list: append(slices.Clip(old.list), c)}

@@ -62,25 +62,26 @@ func checkAccounting(t *testing.T, s *Store) {
 		for i := range c.parts {
 			p := &c.parts[i]
 			p.mu.RLock()
-			if len(p.items) != len(p.all) {
-				t.Errorf("cache %s partition %d: %d items, %d in all", c.name, i, len(p.items), len(p.all))
-			}
 			withTTL := 0
 			var psum int64
-			for _, it := range p.all {
+			for it := range p.items.all() {
 				psum += it.size()
 			}
 			if p.bytes != psum {
 				t.Errorf("cache %s partition %d: bytes = %d, its items account for %d", c.name, i, p.bytes, psum)
 			}
-			for j, it := range p.all {
-				if int(it.idx) != j || p.items[it.key] != it {
-					t.Errorf("cache %s partition %d: all[%d] is inconsistent", c.name, i, j)
+			for it := range p.items.all() {
+				k := it.key()
+				if p.items.getStr(k) != it {
+					t.Errorf("cache %s partition %d: %q is not found under its key", c.name, i, k)
+				}
+				if it.lsn != 0 && !indexed(p, it) && p.feed.cfg != nil {
+					t.Errorf("cache %s partition %d: %q has no current index entry", c.name, i, k)
 				}
 				if it.expires != 0 {
 					withTTL++
 					if int(it.tidx) >= len(p.ttl) || p.ttl[it.tidx] != it {
-						t.Errorf("cache %s partition %d: ttl index of %q is inconsistent", c.name, i, it.key)
+						t.Errorf("cache %s partition %d: ttl index of %q is inconsistent", c.name, i, it.key())
 					}
 				}
 				sum += it.size()
@@ -282,7 +283,11 @@ func putCollection(s *Store, key string) {
 	c := s.catalog.Load().byName["c"]
 	p, _ := c.partition([]byte(key))
 	p.mu.Lock()
-	it := &item{key: key, kind: store.KindDictionary, coll: map[string]string{"f": "v"}, lsn: p.nextLSN()}
+	d := newCollection(store.KindDictionary).(*dict)
+	d.put("f", []byte("v"))
+	it := newItem(key, nil, store.KindDictionary, 0)
+	it.setCollection(d)
+	it.lsn = p.nextLSN()
 	p.insert(it)
 	p.bytes += it.size()
 	p.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -104,7 +103,7 @@ func (s *Store) read(name string, key []byte, fn func(p *partition, index int)) 
 func (s *Store) Get(_ context.Context, name string, key []byte) (value []byte, found bool, err error) {
 	var kindErr error
 	err = s.read(name, key, func(p *partition, _ int) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			return
 		}
@@ -113,7 +112,7 @@ func (s *Store) Get(_ context.Context, name string, key []byte) (value []byte, f
 			return
 		}
 		s.touch(it)
-		value, found = it.value, true
+		value, found = it.value(), true
 	})
 	return value, found, cmp.Or(err, kindErr)
 }
@@ -141,13 +140,13 @@ func (s *Store) SetIf(_ context.Context, name string, key, value []byte, ttl tim
 		return res, err
 	}
 	err = s.write(name, key, need(key, value), func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if ok, err := holds(it, now, cond); !ok {
 			return 0, err
 		}
 		res.Stored, res.Created = true, !live(it, now)
 		delta := p.putScalar(key, value, s.clock.expiry(ttl, now), now)
-		res.LSN, res.Modified = p.items[string(key)].lsn, s.clock.time(now)
+		res.LSN, res.Modified = p.items.get(key).lsn, s.clock.time(now)
 		return delta, nil
 	})
 	return res, err
@@ -164,7 +163,7 @@ func holds(it *item, now int64, cond store.Condition) (bool, error) {
 		lsn = it.lsn
 		switch {
 		case it.kind == store.KindScalar:
-			current = it.value
+			current = it.value()
 		case cond.Kind > store.CondPresent && cond.Kind != store.CondLSNEqual:
 			return false, wrongType(it)
 		}
@@ -255,7 +254,7 @@ func (s *Store) Delete(_ context.Context, name string, key []byte) error {
 		return errEmptyKey
 	}
 	return s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if it == nil {
 			return 0, nil
 		}
@@ -289,7 +288,7 @@ func (s *Store) GetBatch(_ context.Context, name string, keys [][]byte) ([][]byt
 			return wrongType(it)
 		}
 		s.touch(it)
-		values[i], found[i] = it.value, true
+		values[i], found[i] = it.value(), true
 		return nil
 	})
 	if err != nil {
@@ -317,7 +316,7 @@ func (s *Store) readEach(name string, keys [][]byte, fn func(i int, it *item) er
 			p.mu.RUnlock()
 			return errNoCache(name)
 		}
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			it = nil
 		}
@@ -339,7 +338,7 @@ func (s *Store) DeleteIf(_ context.Context, name string, key []byte, cond store.
 		return false, errEmptyKey
 	}
 	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if ok, err := holds(it, now, cond); !ok || !live(it, now) {
 			return p.purgeExpired(key, now), err
 		}
@@ -359,7 +358,7 @@ func (s *Store) DeleteKind(_ context.Context, name string, key []byte, kind stor
 		return false, errs.ErrInvalidArgument.Msgf("unknown item kind %d", kind)
 	}
 	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !live(it, now) {
 			return p.purgeExpired(key, now), nil
 		}
@@ -384,13 +383,13 @@ func (s *Store) Increment(_ context.Context, name string, key []byte, amount int
 	const maxDigits = len("-9223372036854775808")
 	err = s.write(name, key, int64(len(key)+maxDigits)+ItemOverhead, func(p *partition, now int64) (int64, error) {
 		result = amount
-		if it := p.items[string(key)]; live(it, now) {
+		if it := p.items.get(key); live(it, now) {
 			if it.kind != store.KindScalar {
 				return 0, wrongType(it)
 			}
-			cur, ok := parseInt(it.value)
+			cur, ok := parseInt(it.value())
 			if !ok {
-				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value))
+				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value()))
 			}
 			result = cur + amount
 			if amount > 0 && result < cur || amount < 0 && result > cur {
@@ -460,7 +459,7 @@ func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store
 		return 0, errs.ErrInvalidArgument.Msgf("ttl mode %d", mode)
 	}
 	err = s.write(name, key, 0, func(p *partition, now int64) (int64, error) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !live(it, now) {
 			result = store.TTLMissing
 			return 0, nil
@@ -486,7 +485,7 @@ func (s *Store) UpdateTTL(_ context.Context, name string, key []byte, mode store
 // item.
 func (s *Store) Meta(_ context.Context, name string, key []byte) (meta store.Meta, found bool, err error) {
 	err = s.read(name, key, func(p *partition, index int) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			return
 		}
@@ -499,7 +498,7 @@ func (s *Store) Meta(_ context.Context, name string, key []byte) (meta store.Met
 func (s *Store) GetWithMeta(_ context.Context, name string, key []byte) (value []byte, meta store.Meta, found bool, err error) {
 	var kindErr error
 	err = s.read(name, key, func(p *partition, index int) {
-		it := p.items[string(key)]
+		it := p.items.get(key)
 		if !s.alive(it) {
 			return
 		}
@@ -508,7 +507,7 @@ func (s *Store) GetWithMeta(_ context.Context, name string, key []byte) (value [
 			return
 		}
 		s.touch(it)
-		value, meta, found = it.value, s.metaOf(p, index, it), true
+		value, meta, found = it.value(), s.metaOf(p, index, it), true
 	})
 	return value, meta, found, cmp.Or(err, kindErr)
 }
@@ -521,9 +520,8 @@ func (s *Store) metaOf(p *partition, index int, it *item) store.Meta {
 	if it.expires != 0 {
 		m.ExpiresAt = s.clock.time(it.expires)
 	}
-	idx := p.feed.idx
-	if i := sort.Search(len(idx), func(i int) bool { return idx[i].lsn >= it.lsn }); i < len(idx) && idx[i].lsn == it.lsn {
-		m.Modified = s.clock.time(idx[i].at)
+	if p.feed.find(it) != nil {
+		m.Modified = s.clock.time(it.at)
 	}
 	return m
 }

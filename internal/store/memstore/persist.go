@@ -262,10 +262,10 @@ func (p *partition) journal(lsn uint64, now int64, op store.FeedOp, it *item, tt
 	}
 	var coll collection
 	if op != store.FeedDelete && it.kind != store.KindScalar {
-		coll = it.coll.(collection)
+		coll = it.collection()
 		if deltaLogOf(coll) == nil || j.delta.n > 0 && j.delta.owner != coll || j.delta.broken {
 			if j.delta.broken || j.delta.n > 0 && j.delta.owner != coll {
-				j.ps.lg.Error("BUG: memstore: collection changes of two items between commits", "key", it.key)
+				j.ps.lg.Error("BUG: memstore: collection changes of two items between commits", "key", it.key())
 			}
 			flags |= commitFull
 		} else {
@@ -280,11 +280,11 @@ func (p *partition) journal(lsn uint64, now int64, op store.FeedOp, it *item, tt
 		exp = j.ps.wall(it.expires)
 	}
 	b = putVarint(b, exp)
-	b = putString(b, it.key)
+	b = putString(b, it.key())
 	switch {
 	case op == store.FeedDelete:
 	case coll == nil:
-		b = putBytes(b, it.value)
+		b = putBytes(b, it.value())
 	case flags&commitFull != 0:
 		b = appendCollection(b, coll)
 		attachDeltaLog(coll, &j.delta)

@@ -327,7 +327,7 @@ func (r *replayer) items() int {
 	n := 0
 	for _, c := range r.byName {
 		for i := range c.parts {
-			n += len(c.parts[i].items)
+			n += c.parts[i].items.len()
 		}
 	}
 	return n
@@ -346,7 +346,7 @@ func (r *replayer) addCache(name string, epoch uint64, parts int, scheme store.K
 	}
 	c := &cache{name: name, epoch: epoch, scheme: scheme, tiling: tiling, attrs: attrs, parts: make([]partition, parts)}
 	for i := range c.parts {
-		c.parts[i].items = map[string]*item{}
+		c.parts[i].items = newItemTable()
 		c.parts[i].initFeed(&r.s.feedCfg, &c.notify)
 	}
 	r.byEpoch[epoch], r.byName[name] = c, c
@@ -495,7 +495,7 @@ func (r *replayer) commit(d *dec) error {
 	p.lsn = lsn - 1
 	p.feed.batchEnd = batchEnd
 	defer func() { p.feed.batchEnd = 0 }()
-	it := p.items[key]
+	it := p.items.getStr(key)
 	switch op {
 	case store.FeedDelete:
 		if it == nil {
@@ -536,22 +536,25 @@ func (r *replayer) commit(d *dec) error {
 	var prev image
 	var before int64
 	if it == nil {
-		it = &item{key: key, kind: kind, value: value, coll: coll, expires: expires}
-		it.access.Store(at)
+		it = newItem(key, value, kind, expires)
+		it.setCollection(coll)
+		it.touchAt(at)
 		p.insert(it)
 	} else {
 		prev, before = imageOf(it), it.size()
 		if flags&commitDelta != 0 {
-			applyDelta(d, it.coll.(collection))
+			applyDelta(d, it.collection())
 			if d.err != nil {
 				return nil
 			}
 		} else {
-			it.kind, it.value, it.coll = kind, value, coll
+			it.kind = kind
+			it.setKV(it.key(), value)
+			it.setCollection(coll)
 		}
 		p.setExpiry(it, expires)
 	}
-	if it.kind != store.KindScalar && it.coll.(collection).length() == 0 {
+	if it.kind != store.KindScalar && it.collection().length() == 0 {
 		return badRecord("empty collection at LSN %d", lsn)
 	}
 	p.commit(at, op, it, prev, false)

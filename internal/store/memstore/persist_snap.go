@@ -190,7 +190,7 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	frame()
 	item := func(it *item, e *idxEntry) {
 		rec = append(rec[:0], snapItem)
-		rec = putString(rec, it.key)
+		rec = putString(rec, it.key())
 		rec = append(rec, byte(it.kind))
 		var exp int64
 		if it.expires != 0 {
@@ -200,32 +200,32 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 		rec = putUvarint(rec, it.lsn)
 		if e != nil {
 			rec = putBool(rec, true)
-			rec = putVarint(rec, ps.wall(e.at))
-			rec = putUvarint(rec, uint64(e.span))
-			rec = append(rec, byte(e.op))
+			rec = putVarint(rec, ps.wall(it.at))
+			rec = putUvarint(rec, uint64(it.span))
+			rec = append(rec, byte(it.op))
 		} else {
 			rec = putBool(rec, false)
 		}
 		if it.kind == store.KindScalar {
-			rec = putBytes(rec, it.value)
+			rec = putBytes(rec, it.value())
 		} else {
-			rec = appendCollection(rec, it.coll.(collection))
+			rec = appendCollection(rec, it.collection())
 		}
 		frame()
 		items++
 	}
 	// Items in LSN order, from the latest-version index.
 	n := 0
-	for k := range p.feed.idx {
-		e := &p.feed.idx[k]
-		if e.it.lsn == e.lsn && p.items[e.it.key] == e.it {
+	for k := range p.feed.n() {
+		e := p.feed.entry(k)
+		if e.current() && p.items.getStr(e.it.key()) == e.it {
 			item(e.it, e)
 			n++
 		}
 	}
-	if n != len(p.items) {
+	if n != p.items.len() {
 		// Items the index does not hold (none are expected).
-		for _, it := range p.items {
+		for it := range p.items.all() {
 			if !indexed(p, it) {
 				item(it, nil)
 			}
@@ -251,11 +251,7 @@ func (ps *persister) encodePartition(b []byte, c *cache, index int, p *partition
 	return b, items
 }
 
-func indexed(p *partition, it *item) bool {
-	idx := p.feed.idx
-	i, ok := slices.BinarySearchFunc(idx, it.lsn, func(e idxEntry, lsn uint64) int { return cmp.Compare(e.lsn, lsn) })
-	return ok && idx[i].it == it
-}
+func indexed(p *partition, it *item) bool { return p.feed.find(it) != nil }
 
 // loadSnapshot reads a snapshot into the replayer's empty store.
 func (r *replayer) loadSnapshot(path string) (int64, error) {
@@ -336,8 +332,8 @@ func (r *replayer) loadSnapshot(path string) (int64, error) {
 			if d.bool() {
 				fr.prev = nil
 			}
-			if it := p.items[fr.key]; it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value) == string(fr.value) {
-				fr.value = it.value // share, as the live log does
+			if it := p.items.getStr(fr.key); it != nil && it.lsn == fr.lsn && it.kind == store.KindScalar && string(it.value()) == string(fr.value) {
+				fr.value = it.value() // share, as the live log does
 			}
 			p.feed.log.push(fr, p.feed.cfg)
 		case recTopicDedup:
@@ -370,32 +366,33 @@ func (r *replayer) loadItem(d *dec, p *partition) error {
 	kind := store.Kind(d.byte())
 	expires := r.expiry(d.varint())
 	lsn := d.uvarint()
-	it := &item{key: key, kind: kind, expires: expires, lsn: lsn}
-	var e *idxEntry
-	if d.bool() {
-		e = &idxEntry{lsn: lsn, at: r.nanos(d.varint()), it: it, span: uint32(d.uvarint()), op: store.FeedOp(d.byte())}
+	it := &item{kind: kind, expires: expires, lsn: lsn}
+	indexedItem := d.bool()
+	if indexedItem {
+		it.at, it.span, it.op = r.nanos(d.varint()), uint32(d.uvarint()), store.FeedOp(d.byte())
 	}
 	switch {
 	case kind == store.KindScalar:
-		it.value = d.bytes()
+		it.setKV(key, d.bytes())
 	case kind <= store.KindSortedSet:
-		it.coll = decodeCollection(d, kind)
+		it.setKV(key, nil)
+		it.setCollection(decodeCollection(d, kind))
 	default:
 		return errors.New("unknown item kind")
 	}
 	if d.err != nil {
 		return d.err
 	}
-	if p.items[key] != nil || lsn == 0 || lsn > p.lsn {
+	if p.items.getStr(key) != nil || lsn == 0 || lsn > p.lsn {
 		return fmt.Errorf("item %q: duplicate or LSN %d outside the partition's %d", key, lsn, p.lsn)
 	}
-	if e != nil {
-		if n := len(p.feed.idx); n > 0 && p.feed.idx[n-1].lsn >= lsn {
+	if indexedItem {
+		if n := p.feed.n(); n > 0 && p.feed.entry(n-1).lsn >= lsn {
 			return fmt.Errorf("item %q out of LSN order", key)
 		}
-		p.feed.idx = append(p.feed.idx, *e)
+		p.feed.append(idxEntry{lsn: lsn, it: it})
 	}
-	it.access.Store(r.s.clock.nanos())
+	it.touchAt(r.s.clock.nanos())
 	p.insert(it)
 	p.bytes += it.size()
 	r.s.used.Add(it.size())

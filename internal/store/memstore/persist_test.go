@@ -47,7 +47,7 @@ func checkPartitionBytes(t testing.TB, s *Store) {
 			p := &c.parts[i]
 			p.mu.RLock()
 			var sum int64
-			for _, it := range p.all {
+			for it := range p.items.all() {
 				sum += it.size()
 			}
 			if p.bytes != sum {
@@ -91,17 +91,18 @@ func dump(s *Store, tl *TopicLog) string {
 			p.mu.RLock()
 			fmt.Fprintf(&b, " part %d lsn=%d logOn=%v floor=%d\n", i, p.lsn, p.feed.logOn, p.logFloor())
 			var keys []string
-			for k := range p.items {
+			for it := range p.items.all() {
+				k := it.key()
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				it := p.items[k]
+				it := p.items.getStr(k)
 				fmt.Fprintf(&b, "  item %q kind=%v exp=%d lsn=%d %s\n", k, it.kind, w(it.expires), it.lsn, collString(it))
 			}
-			for _, e := range p.feed.idx {
-				if e.it.lsn == e.lsn && p.items[e.it.key] == e.it {
-					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.at), e.span, e.op, e.it.key)
+			for k := range p.feed.n() {
+				if e := p.feed.entry(k); e.current() && p.items.getStr(e.it.key()) == e.it {
+					fmt.Fprintf(&b, "  idx %d at=%d span=%d op=%v %q\n", e.lsn, at(e.it.at), e.it.span, e.it.op, e.it.key())
 				}
 			}
 			l := &p.feed.log
@@ -160,9 +161,9 @@ func dump(s *Store, tl *TopicLog) string {
 }
 
 func collString(it *item) string {
-	switch c := it.coll.(type) {
+	switch c := it.collection().(type) {
 	case nil:
-		return fmt.Sprintf("%q", it.value)
+		return fmt.Sprintf("%q", it.value())
 	case *dict:
 		var kv []string
 		for k, v := range c.m {

@@ -34,7 +34,7 @@ func (s *Store) Stats(context.Context) (store.EngineStats, error) {
 			p := &c.parts[i]
 			p.mu.RLock()
 			dead = dead || p.dead
-			cs.Items += int64(len(p.items))
+			cs.Items += int64(p.items.len())
 			cs.Bytes += p.bytes
 			cs.Evictions += p.evictions
 			cs.Expirations += p.expirations
