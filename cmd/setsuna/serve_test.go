@@ -61,7 +61,7 @@ func TestLoadServeConfigPrecedence(t *testing.T) {
 			t.Fatalf("got listen=%s mem=%d parts=%d, want %s %d %d", cfg.Listen, cfg.MaxMemory, cfg.Partitions, wantListen, wantMem, wantParts)
 		}
 	}
-	f(nil, nil, "127.0.0.1:8080", 0, 4)
+	f(nil, nil, "127.0.0.1:8080", 0, 0) // 0: the engine's default partitions
 	f([]string{"--config", file}, nil, "127.0.0.1:1111", 1<<30, 8)
 	f(nil, map[string]string{"SETSUNA_CONFIG": file, "SETSUNA_LISTEN": "127.0.0.1:2222"}, "127.0.0.1:2222", 1<<30, 8)
 	f([]string{"--config=" + file, "--listen", "127.0.0.1:3333"}, map[string]string{"SETSUNA_LISTEN": "127.0.0.1:2222", "SETSUNA_MAX_MEMORY": "2MiB"}, "127.0.0.1:3333", 2<<20, 8)
