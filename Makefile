@@ -32,16 +32,31 @@ conformance: build
 
 test: vet unit conformance conformance-cluster python
 
-# The Momento suite once more against two nodes on the redis engine over a
-# fresh Redis Cluster (3 primaries + 3 replicas of Debian's redis-server):
-# cache calls go to one node, topic calls to the other (harness.js). The
-# files that need a node of their own (auth, TLS, fault injection, the
-# README) run on the memory engine only.
+# The SDK suites once more against two nodes on the redis engine over a
+# fresh Redis Cluster (3 primaries + 3 replicas of Debian's redis-server),
+# each suite beside a cluster of its own, the traffic split so that every
+# test crosses from one node to the other:
+#   - momento-js: cache calls go to one node, topic calls to the other
+#     (harness.js). The files that need a node of their own (auth, TLS,
+#     fault injection, the README) run on the memory engine only.
+#   - cosmos-js, every file: writes, control plane and point reads go to node
+#     A, change-feed reads to node B (an SDK request plugin in harness.js),
+#     the Momento calls of mixed.test.js to node B. None needs a node of its
+#     own: auth.test.js signs with the emulator key every node has.
+#   - appsync-js, every file: WebSockets (subscriptions) to node A, HTTP
+#     (mutations) to node B; graphql-ws mutates on its socket, so it stays on
+#     node A. TLS and the API keys are flags that both nodes get, so
+#     bad-key.test.js and the TLS transports need no node of their own.
 CLUSTER_SUITE := control data cas collections ttl topics leaderboard samples samples-verbatim limits mismatches
+CLUSTER := $(GO) run ../../internal/redistest/rediscluster --
 conformance-cluster: build
 	cd conformance/momento-js && npm ci --no-audit --no-fund --loglevel=error && \
-		SETSUNA_BIN=$(CURDIR)/$(BIN) $(GO) run ../../internal/redistest/rediscluster -- \
+		SETSUNA_BIN=$(CURDIR)/$(BIN) $(CLUSTER) \
 		node --test --test-concurrency=1 --test-force-exit $(patsubst %,test/%.test.js,$(CLUSTER_SUITE))
+	cd conformance/cosmos-js && npm ci --no-audit --no-fund --loglevel=error && \
+		SETSUNA_BIN=$(CURDIR)/$(BIN) $(CLUSTER) npm test
+	cd conformance/appsync-js && npm ci --no-audit --no-fund --loglevel=error && \
+		SETSUNA_BIN=$(CURDIR)/$(BIN) $(CLUSTER) npm test
 .PHONY: conformance-cluster
 
 proto:

@@ -9,19 +9,23 @@ import {createSubscriptionHandshakeLink} from 'aws-appsync-subscription-link';
 import {Amplify} from 'aws-amplify';
 import {generateClient} from 'aws-amplify/api';
 
-import {Recorder} from './harness.js';
+import {Recorder, httpPort} from './harness.js';
 
 const region = 'us-east-1';
 
 /**
  * Apollo Client + aws-appsync-subscription-link (README setup), against the
- * https:// endpoint: HTTP and the WebSocket both over TLS.
+ * https:// endpoint: HTTP and the WebSocket both over TLS. The subscription
+ * link takes the WebSocket's endpoint and the link for everything else; they
+ * are the same server but on a cluster (harness.startServer), where HTTP goes
+ * to the other node.
  */
 export function apolloClient({port, apiKey}) {
   const url = `https://127.0.0.1:${port}/graphql`;
+  const httpUrl = `https://127.0.0.1:${httpPort(port)}/graphql`;
   const auth = {type: 'API_KEY', apiKey};
-  const httpLink = new HttpLink({uri: url});
-  const link = ApolloLink.from([createAuthLink({url, region, auth}), createSubscriptionHandshakeLink({url, region, auth}, httpLink)]);
+  const httpLink = new HttpLink({uri: httpUrl});
+  const link = ApolloLink.from([createAuthLink({url: httpUrl, region, auth}), createSubscriptionHandshakeLink({url, region, auth}, httpLink)]);
   const client = new ApolloClient({link, cache: new InMemoryCache()});
   const subs = [];
   return {
@@ -49,12 +53,17 @@ export function apolloClient({port, apiKey}) {
  * Amplify JS v6 generateClient(), configured with the plain http:// endpoint
  * as a local setup would be: mutations go over HTTP, and Amplify turns the
  * endpoint into wss://…/graphql/realtime for subscriptions (TLS on the same port).
+ * On a cluster (harness.startServer) mutations go to the other node, through
+ * a second client made as Amplify documents for another endpoint:
+ * generateClient({endpoint, authMode, apiKey}).
  */
 export function amplifyClient({port, apiKey}) {
   Amplify.configure({
     API: {GraphQL: {endpoint: `http://127.0.0.1:${port}/graphql`, region, defaultAuthMode: 'apiKey', apiKey}},
   });
   const client = generateClient();
+  const mutator =
+    httpPort(port) === port ? client : generateClient({endpoint: `http://127.0.0.1:${httpPort(port)}/graphql`, authMode: 'apiKey', apiKey});
   const subs = [];
   return {
     name: 'amplify',
@@ -65,7 +74,7 @@ export function amplifyClient({port, apiKey}) {
     },
     async mutate(query, variables) {
       try {
-        const r = await client.graphql({query, variables});
+        const r = await mutator.graphql({query, variables});
         return {data: plain(r.data), errors: r.errors};
       } catch (e) {
         // Amplify rejects a result that has errors; it carries data and errors.

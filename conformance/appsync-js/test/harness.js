@@ -77,7 +77,7 @@ async function buildServer() {
 }
 
 /** The command line of the server; adjust here when flags change. */
-export function serverArgs({port, schema, resolvers, apiKeys}) {
+export function serverArgs({port, schema, resolvers, apiKeys, extraArgs = []}) {
   const args = [
     'serve',
     '--log-level', 'warn',
@@ -91,14 +91,53 @@ export function serverArgs({port, schema, resolvers, apiKeys}) {
   ];
   for (const k of apiKeys) args.push('--graphql-api-key', k);
   if (resolvers) args.push('--graphql-resolvers', resolvers);
-  return args;
+  return [...args, ...extraArgs];
 }
 
 /**
  * Start a server for a schema file in fixtures/. Resolves once its port
  * accepts TCP connections. Returns {port, stop(), output()}.
+ *
+ * With SETSUNA_TEST_REDIS_ADDRS set (make conformance-cluster), it starts two
+ * nodes on the redis engine at those addresses instead, and returns the first
+ * one's port: the clients of clients.js open their WebSockets (subscriptions)
+ * to the first node and send their HTTP requests (mutations) to the second
+ * (httpPort), so every event a subscriber gets has crossed from one node to
+ * the other through the engine, and the data source's items are the
+ * engine's. A client that sends its mutations on the socket (graphql-ws)
+ * stays on the first node.
  */
-export async function startServer({schema, resolvers, apiKeys = [API_KEY]}) {
+export async function startServer(opts) {
+  const redis = process.env.SETSUNA_TEST_REDIS_ADDRS;
+  if (!redis) return await startNode(opts);
+  const engine = ['--engine', 'redis', '--redis-addrs', redis];
+  const a = await startNode({...opts, extraArgs: [...engine, '--node-id', `appsync-a-${process.pid}`]});
+  let b;
+  try {
+    b = await startNode({...opts, extraArgs: [...engine, '--node-id', `appsync-b-${process.pid}`]});
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  peers.set(a.port, b.port);
+  return {
+    port: a.port,
+    peerPort: b.port,
+    output: () => `--- node a ---\n${a.output()}\n--- node b ---\n${b.output()}`,
+    async stop() {
+      peers.delete(a.port);
+      await Promise.all([a.stop(), b.stop()]);
+    },
+  };
+}
+
+// In cluster mode: the second node of the pair whose first node listens on a port.
+const peers = new Map();
+
+/** The port a client sends its HTTP requests to for a server at port (see startServer). */
+export const httpPort = port => peers.get(port) ?? port;
+
+async function startNode({schema, resolvers, apiKeys = [API_KEY], extraArgs = []}) {
   if (!existsSync(CERT)) {
     throw new Error(`no test certificate at ${CERT}: run the suite with "npm test" (it runs scripts/make-certs.js first)`);
   }
@@ -111,6 +150,7 @@ export async function startServer({schema, resolvers, apiKeys = [API_KEY]}) {
     schema: path.join(FIXTURES, schema),
     resolvers: resolvers && path.join(FIXTURES, resolvers),
     apiKeys,
+    extraArgs,
   });
   const child = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';

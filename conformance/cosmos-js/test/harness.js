@@ -35,8 +35,8 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
  * The command line of the server: adjust here when the serve flags change. Extra flags can be
  * given per run with SETSUNA_EXTRA_ARGS (space separated).
  */
-function serverArgs({cosmosPort, grpcPort}) {
-  const extra = (process.env.SETSUNA_EXTRA_ARGS || '').split(' ').filter(Boolean);
+function serverArgs({cosmosPort, grpcPort, extraArgs = []}) {
+  const extra = [...(process.env.SETSUNA_EXTRA_ARGS || '').split(' ').filter(Boolean), ...extraArgs];
   return [
     'serve',
     '--cosmos-listen',
@@ -121,14 +121,50 @@ async function buildServer() {
 /**
  * Start a Setsuna server; resolves once the Cosmos port accepts connections.
  * Returns {cosmosPort, grpcPort, endpoint, stop(), isRunning(), output()}.
+ *
+ * With SETSUNA_TEST_REDIS_ADDRS set (make conformance-cluster), it starts two nodes on the redis
+ * engine at those addresses instead: endpoint is node A's, and the clients of makeClient send
+ * every request there except change-feed reads, which go to node B (changeFeedToPeer); grpcPort
+ * (the Momento surface of mixed.test.js) is node B's too. So every document a test creates
+ * through one node is read back in the change feed through the other.
  */
 export async function startServer() {
+  const redis = process.env.SETSUNA_TEST_REDIS_ADDRS;
+  if (!redis) return await startNode();
+  const engine = ['--engine', 'redis', '--redis-addrs', redis];
+  const a = await startNode({extraArgs: [...engine, '--node-id', `cosmos-a-${process.pid}`]});
+  let b;
+  try {
+    b = await startNode({extraArgs: [...engine, '--node-id', `cosmos-b-${process.pid}`]});
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  peers.set(a.endpoint, b.endpoint);
+  return {
+    ...a,
+    grpcPort: b.grpcPort,
+    peerEndpoint: b.endpoint,
+    stop: async () => {
+      peers.delete(a.endpoint);
+      const [ia] = await Promise.all([a.stop(), b.stop()]);
+      return ia;
+    },
+    isRunning: () => a.isRunning() && b.isRunning(),
+    output: () => `--- node a ---\n${a.output()}\n--- node b ---\n${b.output()}`,
+  };
+}
+
+// In cluster mode: the endpoint of the second node of the pair whose first node has an endpoint.
+const peers = new Map();
+
+async function startNode({extraArgs = []} = {}) {
   let bin = process.env.SETSUNA_BIN;
   let cleanup = async () => {};
   if (!bin) ({bin, cleanup} = await buildServer());
   const cosmosPort = await freePort();
   const grpcPort = await freePort();
-  const args = serverArgs({cosmosPort, grpcPort});
+  const args = serverArgs({cosmosPort, grpcPort, extraArgs});
   const child = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';
   const collect = chunk => {
@@ -184,9 +220,34 @@ export async function startServer() {
   };
 }
 
-/** A CosmosClient for a local Setsuna (plain http: never pass a custom agent with http). */
+/**
+ * A CosmosClient for a local Setsuna (plain http: never pass a custom agent with http). In
+ * cluster mode its change-feed reads go to the peer of endpoint's node (changeFeedToPeer).
+ */
 export function makeClient(endpoint, {key = EMULATOR_KEY, ...options} = {}) {
+  const peer = peers.get(endpoint);
+  if (peer) options = {...options, plugins: [...(options.plugins ?? []), changeFeedToPeer(endpoint, peer)]};
   return new CosmosClient({endpoint, key, ...options});
+}
+
+/**
+ * An SDK request plugin (CosmosClientOptions.plugins, the SDK's hook on every network request)
+ * that sends the change-feed reads, the requests with an A-IM header, to the node at peer
+ * instead of the one at endpoint; everything else, the partition key ranges the iterator reads
+ * first included, stays on endpoint. The SDK resolves the endpoint anew for each attempt, and
+ * passes on the context it gave the plugin, so the plugin changes it in place.
+ */
+function changeFeedToPeer(endpoint, peer) {
+  const from = new URL(endpoint).origin;
+  const to = new URL(peer).origin;
+  return {
+    on: 'request',
+    plugin: (context, _diagnostics, next) => {
+      const aim = Object.keys(context.headers ?? {}).some(h => h.toLowerCase() === 'a-im');
+      if (aim && context.endpoint?.startsWith(from)) context.endpoint = to + context.endpoint.slice(from.length);
+      return next(context);
+    },
+  };
 }
 
 let nameCounter = 0;

@@ -153,11 +153,8 @@ func (s *Store) sweep() {
 	if err != nil {
 		s.log.Debug("redisstore: sweep schedule", "err", err)
 	}
-	if a, ok := v.([]any); ok {
-		for i := 0; i+1 < len(a); i += 2 {
-			m, _ := a[i].(string)
-			seen[m] = scoreString(a[i+1])
-		}
+	for m, score := range scheduled(v) {
+		seen[m] = score
 	}
 	s.bg.mu.Lock()
 	dirty := s.bg.dirty
@@ -214,6 +211,32 @@ func (s *Store) sweep() {
 
 func (s *Store) hintCall(base, seen string, next int64) *call {
 	return &call{p: partRef{keys: []string{keySweep}}, sc: hintScript, raw: true, op: []any{base, seen, next}}
+}
+
+// scheduled reads the ZRANGEBYSCORE ... WITHSCORES reply of the schedule:
+// member → score. RESP2 answers a flat array (member, score, member,
+// score...); RESP3, which go-redis speaks by default, an array of [member,
+// score] pairs with the score a double.
+func scheduled(v any) map[string]string {
+	out := map[string]string{}
+	a, _ := v.([]any)
+	for i := 0; i < len(a); i++ {
+		if pair, ok := a[i].([]any); ok {
+			if len(pair) == 2 {
+				if m, ok := pair[0].(string); ok {
+					out[m] = scoreString(pair[1])
+				}
+			}
+			continue
+		}
+		if i+1 < len(a) {
+			if m, ok := a[i].(string); ok {
+				out[m] = scoreString(a[i+1])
+			}
+			i++
+		}
+	}
+	return out
 }
 
 func scoreString(v any) string {

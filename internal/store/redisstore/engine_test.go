@@ -218,6 +218,57 @@ func TestSweepRecordsExpiry(t *testing.T) {
 	}
 }
 
+// TestSweepScheduledExpiry: an item that expires after the tick that swept
+// its write is found through the schedule (sx:{sx}:sweep) at a later tick,
+// by this node or another, and its expiry is recorded.
+func TestSweepScheduledExpiry(t *testing.T) {
+	c := testCluster(t)
+	writer := newEngine(t, c, Options{SweepInterval: 20 * time.Millisecond})
+	info := writer.cache(store.CacheConfig{Partitions: 2})
+	key := []byte("later")
+	p := info.PartitionOf(key)
+	now, err := writer.s.ReadFeed(writer.ctx, info.Name, store.FeedRead{Partition: p, Mode: store.FeedAllVersions, Start: store.FeedFromNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.s.Set(writer.ctx, info.Name, key, []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	base := partBase(info.Epoch, p)
+	expiry := writer.clock.Now().Add(time.Minute).UnixMilli()
+	eventually(t, "the writer's tick schedules the partition", func() bool {
+		score, err := writer.rc.ZScore(writer.ctx, keySweep, base).Result()
+		return err == nil && int64(score) == expiry
+	})
+	writer.clock.Advance(time.Minute)
+	eventually(t, "a later tick records the expiry", func() bool {
+		page, err := writer.s.ReadFeed(writer.ctx, info.Name, store.FeedRead{Partition: p, Mode: store.FeedAllVersions, AfterLSN: now.LastLSN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Changes) == 2 && page.Changes[1].TTLExpired
+	})
+	if _, err := writer.rc.ZScore(writer.ctx, keySweep, base).Result(); !errors.Is(err, redis.Nil) {
+		t.Fatalf("the swept partition is still scheduled: %v", err)
+	}
+}
+
+// TestScheduledReply: the schedule's WITHSCORES reply in both protocols.
+func TestScheduledReply(t *testing.T) {
+	want := map[string]string{"sx:{1.0}:": "1700000000123", "sx:{1.1}:": "5"}
+	resp2 := []any{"sx:{1.0}:", "1700000000123", "sx:{1.1}:", "5"}
+	resp3 := []any{[]any{"sx:{1.0}:", float64(1700000000123)}, []any{"sx:{1.1}:", float64(5)}}
+	for name, v := range map[string]any{"RESP2": resp2, "RESP3": resp3} {
+		got := scheduled(v)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	if got := scheduled([]any{[]any{}, "odd"}); len(got) != 0 {
+		t.Errorf("malformed reply: %v", got)
+	}
+}
+
 // TestFlushAndDeleteReclaim: a flush leaves the old generation to the
 // background, which removes it; a deleted cache's keys all go, and a node
 // whose catalog copy is stale cannot write into the dead incarnation.
