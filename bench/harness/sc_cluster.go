@@ -21,7 +21,9 @@ import (
 // on CPU 0, the generator on CPU 1: the same total cores for every row, so
 // adding nodes shows what a node costs, not more hardware. Server CPU is
 // the sum over every server process; "redis calls/op" is Redis's
-// total_commands_processed over the window divided by the ops.
+// commands per op (total_commands_processed, those run inside scripts
+// included) and scripts per op (EVALSHA/EVAL calls: the engine's round
+// trips; a direct GET is one command and no script).
 func init() {
 	Register(&Scenario{
 		Name:  "cluster-kv",
@@ -109,26 +111,36 @@ func runClusterKV(e *Env) (*Table, error) {
 		}
 	}
 
-	t := &Table{Header: append(append([]string{}, LatencyHeader...), "redis calls/op")}
-	commands := func() uint64 {
-		var total uint64
+	t := &Table{Header: append(append([]string{}, LatencyHeader...), "redis commands/op", "scripts/op")}
+	// counters sums, over the primaries, the commands Redis ran (those
+	// inside scripts included) and the scripts (EVAL/EVALSHA: one round
+	// trip each).
+	counters := func() (commands, scripts uint64) {
 		for _, s := range rc.Servers {
-			out, err := rc.CLI(s.Addr, "info", "stats")
+			out, err := rc.CLI(s.Addr, "info", "all")
 			if err != nil {
 				continue
 			}
 			for _, line := range strings.Split(out, "\n") {
-				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_commands_processed:"); ok {
+				line = strings.TrimSpace(line)
+				if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
 					n, _ := strconv.ParseUint(v, 10, 64)
-					total += n
+					commands += n
+				}
+				for _, cmd := range []string{"cmdstat_evalsha:", "cmdstat_eval:"} {
+					if v, ok := strings.CutPrefix(line, cmd); ok {
+						calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+						n, _ := strconv.ParseUint(calls, 10, 64)
+						scripts += n
+					}
 				}
 			}
 		}
-		return total
+		return commands, scripts
 	}
 	for _, op := range []string{"get", "set"} {
 		run := func(system string, kvs []drivers.KV, pids []int, viaRedis bool) (*loadgen.Result, error) {
-			before := commands()
+			cmd0, scr0 := counters()
 			r, err := loadgen.Run(e.Context(), loadgen.Config{Workers: workers, Warmup: e.Warmup(), Duration: e.Duration(), ServerPIDs: pids},
 				func(ctx context.Context, wk *loadgen.Worker) error {
 					kv := kvs[wk.ID%len(kvs)]
@@ -142,15 +154,17 @@ func runClusterKV(e *Env) (*Table, error) {
 				return nil, err
 			}
 			row := resultRow(fmt.Sprintf("%s %d workers", strings.ToUpper(op), workers), system, r)
-			calls := "—"
+			commands, scripts := "—", "—"
 			if viaRedis && r.Ops > 0 {
 				// The warm-up's commands count too: divide by every op
 				// the run made, at the measured rate.
 				all := float64(r.Ops) * (e.Warmup() + e.Duration()).Seconds() / r.Elapsed.Seconds()
-				calls = fmt.Sprintf("%.2f", float64(commands()-before)/all)
+				cmd1, scr1 := counters()
+				commands = fmt.Sprintf("%.2f", float64(cmd1-cmd0)/all)
+				scripts = fmt.Sprintf("%.2f", float64(scr1-scr0)/all)
 			}
-			t.Rows = append(t.Rows, append(row, calls))
-			e.Logf("%-22s %s %9s ops/s  p99 %s  server CPU/op %s  redis calls/op %s", system, op, fmtRate(r.Throughput()), fmtDur(r.Hist.QuantileDuration(0.99)), fmtDur(r.ServerCPUPerOp()), calls)
+			t.Rows = append(t.Rows, append(row, commands, scripts))
+			e.Logf("%-22s %s %9s ops/s  p99 %s  server CPU/op %s  redis commands/op %s scripts/op %s", system, op, fmtRate(r.Throughput()), fmtDur(r.Hist.QuantileDuration(0.99)), fmtDur(r.ServerCPUPerOp()), commands, scripts)
 			return r, nil
 		}
 		if _, err := run("setsuna memory", []drivers.KV{memKV}, []int{mem.PID}, false); err != nil {
@@ -169,6 +183,6 @@ func runClusterKV(e *Env) (*Table, error) {
 			}
 		}
 	}
-	t.AddNote("Redis Cluster: 3 primaries, no replicas, no persistence (redistest). Every server process is pinned to CPU 0 and the generator to CPU 1, so every row has the same two cores: more Setsuna nodes add hops and processes, not hardware. Server CPU sums every Setsuna node and every redis-server of the row (the memory row: its one process). Workers are spread over the nodes (worker i uses node i mod n), one shared Go client per node. Redis calls/op counts Redis's commands over warm-up and window.")
+	t.AddNote("Redis Cluster: 3 primaries, no replicas, no persistence (redistest). Every server process is pinned to CPU 0 and the generator to CPU 1, so every row has the same two cores: more Setsuna nodes add hops and processes, not hardware. Server CPU sums every Setsuna node and every redis-server of the row (the memory row: its one process). Workers are spread over the nodes (worker i uses node i mod n), one shared Go client per node. Redis commands/op counts every command Redis ran over warm-up and window, those inside Lua scripts included; scripts/op counts EVALSHA/EVAL calls, the engine's round trips (the rest are the node registry's heartbeats, the sweep and the change-feed polls).")
 	return t, nil
 }
