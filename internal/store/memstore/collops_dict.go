@@ -72,7 +72,7 @@ func (s *Store) DictionaryIncrement(_ context.Context, name string, key, field [
 			d := c.(*dict)
 			result = amount
 			if v, ok := d.m[string(field)]; ok {
-				cur, ok := parseInt(v)
+				cur, ok := store.ParseInt64(v)
 				if !ok {
 					return false, errs.ErrNotInteger.Withf("increment field %q", truncate(v))
 				}

@@ -197,20 +197,7 @@ func errNoCache(name string) error {
 
 // CreateCache creates an empty cache with a fresh epoch.
 func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfig) (store.CacheInfo, error) {
-	if !store.ValidCacheName(name) {
-		return store.CacheInfo{}, errs.ErrInvalidName.Msgf("invalid cache name %q", name)
-	}
-	parts := cfg.Partitions
-	if parts == 0 {
-		parts = s.partitions
-	}
-	if parts < 1 || parts > epk.MaxPartitions {
-		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("partitions %d outside [1, %d]", parts, epk.MaxPartitions)
-	}
-	if cfg.KeyScheme > store.KeyCosmosMultiHash || cfg.Tiling > store.TilingV1 {
-		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d or tiling %d", cfg.KeyScheme, cfg.Tiling)
-	}
-	attrs, err := copyAttrs(cfg.Attrs)
+	parts, attrs, err := store.CheckCacheConfig(name, cfg, s.partitions)
 	if err != nil {
 		return store.CacheInfo{}, err
 	}
@@ -237,23 +224,6 @@ func (s *Store) CreateCache(_ context.Context, name string, cfg store.CacheConfi
 	s.catalog.Store(next)
 	s.log.Debug("memstore: cache created", "cache", name, "epoch", c.epoch, "partitions", len(c.parts))
 	return c.info(), waitLogged(b)
-}
-
-// copyAttrs checks and copies a cache's attributes.
-func copyAttrs(in map[string]string) (map[string]string, error) {
-	out := make(map[string]string, len(in))
-	n := 0
-	for k, v := range in {
-		if k == "" {
-			return nil, errs.ErrInvalidArgument.Msgf("empty cache attribute name")
-		}
-		n += len(k) + len(v)
-		out[k] = v
-	}
-	if n > store.MaxAttrsSize {
-		return nil, errs.ErrInvalidArgument.Msgf("cache attributes of %d bytes exceed %d", n, store.MaxAttrsSize)
-	}
-	return out, nil
 }
 
 // DeleteCache removes the cache; operations that raced with it and still

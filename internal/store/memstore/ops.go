@@ -387,7 +387,7 @@ func (s *Store) Increment(_ context.Context, name string, key []byte, amount int
 			if it.kind != store.KindScalar {
 				return 0, wrongType(it)
 			}
-			cur, ok := parseInt(it.value())
+			cur, ok := store.ParseInt64(it.value())
 			if !ok {
 				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(it.value()))
 			}
@@ -407,37 +407,6 @@ func (s *Store) Increment(_ context.Context, name string, key []byte, amount int
 		return 0, err
 	}
 	return result, nil
-}
-
-// parseInt is a strict base-10 int64 parser: an optional '-' then digits,
-// nothing else (no '+', spaces or underscores, unlike strconv).
-func parseInt(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 {
-		return 0, false
-	}
-	const limit = 1 << 63 // magnitude of MinInt64
-	var n uint64
-	for _, c := range b {
-		d := c - '0'
-		if d > 9 || n > limit/10 {
-			return 0, false
-		}
-		n = n*10 + uint64(d)
-		if n > limit {
-			return 0, false
-		}
-	}
-	if neg {
-		return -int64(n), true // n == limit wraps to MinInt64, as intended
-	}
-	if n == limit {
-		return 0, false
-	}
-	return int64(n), true
 }
 
 func truncate(b []byte) []byte {

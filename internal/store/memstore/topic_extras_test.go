@@ -3,11 +3,10 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/setsuna-io/setsuna/internal/store"
-	"testing"
-
 	"github.com/setsuna-io/setsuna/internal/store/storetest"
 	"github.com/setsuna-io/setsuna/internal/topics/topicstest"
 )

@@ -430,7 +430,7 @@ func (s *Store) Increment(ctx context.Context, cache string, key []byte, amount 
 			if m.Kind != store.KindScalar {
 				return 0, wrongType(m.Kind)
 			}
-			n, ok := parseInt(cur)
+			n, ok := store.ParseInt64(cur)
 			if !ok {
 				return 0, errs.ErrNotInteger.Withf("increment %q", truncate(cur))
 			}
@@ -470,37 +470,6 @@ func (s *Store) UpdateTTL(ctx context.Context, cache string, key []byte, mode st
 		return 0, err
 	}
 	return store.TTLResult(asInt(v)), nil
-}
-
-// parseInt is memstore's strict base-10 int64 parser: an optional '-' then
-// digits, nothing else.
-func parseInt(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 {
-		return 0, false
-	}
-	const limit = 1 << 63
-	var n uint64
-	for _, c := range b {
-		d := c - '0'
-		if d > 9 || n > limit/10 {
-			return 0, false
-		}
-		n = n*10 + uint64(d)
-		if n > limit {
-			return 0, false
-		}
-	}
-	if neg {
-		return -int64(n), true
-	}
-	if n == limit {
-		return 0, false
-	}
-	return int64(n), true
 }
 
 func truncate(b []byte) []byte {

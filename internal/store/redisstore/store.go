@@ -208,20 +208,7 @@ return 1
 // publishes the catalog record: a partition exists before any node can
 // route to it, and a script that finds no partition state refuses.
 func (s *Store) CreateCache(ctx context.Context, name string, cfg store.CacheConfig) (store.CacheInfo, error) {
-	if !store.ValidCacheName(name) {
-		return store.CacheInfo{}, errs.ErrInvalidName.Msgf("invalid cache name %q", name)
-	}
-	parts := cfg.Partitions
-	if parts == 0 {
-		parts = s.parts
-	}
-	if parts < 1 || parts > epk.MaxPartitions {
-		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("partitions %d outside [1, %d]", parts, epk.MaxPartitions)
-	}
-	if cfg.KeyScheme > store.KeyCosmosMultiHash || cfg.Tiling > store.TilingV1 {
-		return store.CacheInfo{}, errs.ErrInvalidArgument.Msgf("unknown key scheme %d or tiling %d", cfg.KeyScheme, cfg.Tiling)
-	}
-	attrs, err := copyAttrs(cfg.Attrs)
+	parts, attrs, err := store.CheckCacheConfig(name, cfg, s.parts)
 	if err != nil {
 		return store.CacheInfo{}, err
 	}
@@ -314,23 +301,6 @@ func (s *Store) pipeWrite(ctx context.Context, n int, add func(p redis.Pipeliner
 		}
 		backoff = min(backoff*2, 500*time.Millisecond)
 	}
-}
-
-// copyAttrs checks and copies a cache's attributes (as memstore).
-func copyAttrs(in map[string]string) (map[string]string, error) {
-	out := make(map[string]string, len(in))
-	n := 0
-	for k, v := range in {
-		if k == "" {
-			return nil, errs.ErrInvalidArgument.Msgf("empty cache attribute name")
-		}
-		n += len(k) + len(v)
-		out[k] = v
-	}
-	if n > store.MaxAttrsSize {
-		return nil, errs.ErrInvalidArgument.Msgf("cache attributes of %d bytes exceed %d", n, store.MaxAttrsSize)
-	}
-	return out, nil
 }
 
 // lookup reads a cache's record from Redis, not from the node's copy.
