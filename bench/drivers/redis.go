@@ -17,14 +17,31 @@ type Redis struct {
 // NewRedis connects to addr with a pool of poolSize connections, opens them
 // all, and waits until the server answers PING or ctx ends.
 func NewRedis(ctx context.Context, addr string, poolSize int) (*Redis, error) {
-	c := redis.NewClient(&redis.Options{
+	return ready(ctx, addr, redis.NewClient(&redis.Options{
 		Addr:            addr,
 		PoolSize:        poolSize,
 		MinIdleConns:    poolSize,
 		DisableIdentity: true,
 		ReadTimeout:     10 * time.Second,
 		WriteTimeout:    10 * time.Second,
-	})
+	}))
+}
+
+// NewRedisCluster connects to a Redis Cluster through seed addrs, with a
+// pool of poolSize connections per primary.
+func NewRedisCluster(ctx context.Context, addrs []string, poolSize int) (*Redis, error) {
+	return ready(ctx, fmt.Sprint(addrs), redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:           addrs,
+		PoolSize:        poolSize,
+		MinIdleConns:    poolSize,
+		DisableIdentity: true,
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+	}))
+}
+
+// ready waits until c answers PING or ctx ends.
+func ready(ctx context.Context, addr string, c redis.UniversalClient) (*Redis, error) {
 	for {
 		err := c.Ping(ctx).Err()
 		if err == nil {
@@ -33,30 +50,6 @@ func NewRedis(ctx context.Context, addr string, poolSize int) (*Redis, error) {
 		if ctx.Err() != nil {
 			c.Close()
 			return nil, fmt.Errorf("redis at %s not ready: %w", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// NewRedisCluster connects to a Redis Cluster through seed addrs, with a
-// pool of poolSize connections per primary.
-func NewRedisCluster(ctx context.Context, addrs []string, poolSize int) (*Redis, error) {
-	c := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:           addrs,
-		PoolSize:        poolSize,
-		MinIdleConns:    poolSize,
-		DisableIdentity: true,
-		ReadTimeout:     10 * time.Second,
-		WriteTimeout:    10 * time.Second,
-	})
-	for {
-		err := c.Ping(ctx).Err()
-		if err == nil {
-			return &Redis{c: c}, nil
-		}
-		if ctx.Err() != nil {
-			c.Close()
-			return nil, fmt.Errorf("redis cluster at %v not ready: %w", addrs, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
