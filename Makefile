@@ -81,6 +81,17 @@ bench-quick:
 	GO=$(GO) TOOLS=$(TOOLS) bash bench/run.sh --quick $(BENCH_FLAGS)
 .PHONY: bench-quick
 
+# AppSync subscriptions (issue 14): mutation-to-delivery latency p50/p99 at 1,
+# 100 and 1,000 subscribers, Setsuna beside amplify-appsync-simulator (npm ci
+# in bench/appsync). Writes bench/results/YYYY-MM-DD-appsync.md.
+# Extra flags: make bench-appsync APPSYNC_BENCH_FLAGS="--subscribers 1,100 --mutations 100"
+bench-appsync:
+	$(GO) build -o bin/setsuna ./cmd/setsuna
+	cd bench/appsync && npm ci --no-audit --no-fund
+	cd bench/appsync && node bench.js --setsuna $(CURDIR)/bin/setsuna \
+		--out $(CURDIR)/bench/results/$$(date -u +%F)-appsync.md $(APPSYNC_BENCH_FLAGS)
+.PHONY: bench-appsync
+
 # The native change-feed service (internal/feedrpc), same pinned generators.
 proto: proto-feed
 proto-feed:
