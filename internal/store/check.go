@@ -71,3 +71,22 @@ func ParseInt64(b []byte) (int64, bool) {
 	}
 	return int64(n), true
 }
+
+// CheckElement refuses a collection element (field, value or member) over
+// MaxElementSize; what names it in the message.
+func CheckElement(b []byte, what string) error {
+	if len(b) > MaxElementSize {
+		return errs.ErrElementTooLarge.Withf("%s of %d bytes exceeds %d", what, len(b), MaxElementSize)
+	}
+	return nil
+}
+
+// CheckElements is CheckElement of each of bs.
+func CheckElements(bs [][]byte, what string) error {
+	for _, b := range bs {
+		if err := CheckElement(b, what); err != nil {
+			return err
+		}
+	}
+	return nil
+}

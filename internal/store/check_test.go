@@ -51,3 +51,16 @@ func TestCheckCacheConfig(t *testing.T) {
 	f("c", CacheConfig{Attrs: map[string]string{"": "x"}}, errs.ErrInvalidArgument)
 	f("c", CacheConfig{Attrs: map[string]string{"a": strings.Repeat("x", MaxAttrsSize)}}, errs.ErrInvalidArgument)
 }
+
+func TestCheckElement(t *testing.T) {
+	if err := CheckElement(make([]byte, MaxElementSize), "field"); err != nil {
+		t.Fatalf("an element of MaxElementSize: %v", err)
+	}
+	big := make([]byte, MaxElementSize+1)
+	if err := CheckElement(big, "field"); !errors.Is(err, errs.ErrElementTooLarge) || !strings.Contains(err.Error(), "field") {
+		t.Fatalf("an element over MaxElementSize: %v", err)
+	}
+	if err := CheckElements([][]byte{nil, big}, "value"); !errors.Is(err, errs.ErrElementTooLarge) {
+		t.Fatalf("CheckElements with one too large: %v", err)
+	}
+}

@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 
-	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -37,22 +36,6 @@ func newCollection(kind store.Kind) collection {
 		return newZSet()
 	}
 	panic("BUG: not a collection kind")
-}
-
-func checkElement(b []byte, what string) error {
-	if len(b) > store.MaxElementSize {
-		return errs.ErrElementTooLarge.Withf("%s of %d bytes exceeds %d", what, len(b), store.MaxElementSize)
-	}
-	return nil
-}
-
-func checkElements(bs [][]byte, what string) error {
-	for _, b := range bs {
-		if err := checkElement(b, what); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // collNeed is the reservation for a write of elements of total bytes n.

@@ -12,10 +12,10 @@ import (
 func (s *Store) DictionarySet(_ context.Context, name string, key []byte, items []store.FieldValue, ttl store.CollectionTTL) error {
 	var n int64
 	for _, fv := range items {
-		if err := checkElement(fv.Field, "dictionary field"); err != nil {
+		if err := store.CheckElement(fv.Field, "dictionary field"); err != nil {
 			return err
 		}
-		if err := checkElement(fv.Value, "dictionary value"); err != nil {
+		if err := store.CheckElement(fv.Value, "dictionary value"); err != nil {
 			return err
 		}
 		n += int64(len(fv.Field) + len(fv.Value))
@@ -63,7 +63,7 @@ func (s *Store) DictionaryFetch(_ context.Context, name string, key []byte) (ite
 
 // DictionaryIncrement adds amount to a base-10 int64 field.
 func (s *Store) DictionaryIncrement(_ context.Context, name string, key, field []byte, amount int64, ttl store.CollectionTTL) (result int64, err error) {
-	if err := checkElement(field, "dictionary field"); err != nil {
+	if err := store.CheckElement(field, "dictionary field"); err != nil {
 		return 0, err
 	}
 	const maxDigits = len("-9223372036854775808")

@@ -11,7 +11,7 @@ import (
 
 // ListPush adds values at one end and truncates the other end to truncateTo.
 func (s *Store) ListPush(_ context.Context, name string, key []byte, values [][]byte, front bool, truncateTo int, ttl store.CollectionTTL) (length int, err error) {
-	if err := checkElements(values, "list value"); err != nil {
+	if err := store.CheckElements(values, "list value"); err != nil {
 		return 0, err
 	}
 	if truncateTo < 0 {

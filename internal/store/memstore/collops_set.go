@@ -9,7 +9,7 @@ import (
 
 // SetAdd adds elements.
 func (s *Store) SetAdd(_ context.Context, name string, key []byte, elements [][]byte, ttl store.CollectionTTL) error {
-	if err := checkElements(elements, "set element"); err != nil {
+	if err := store.CheckElements(elements, "set element"); err != nil {
 		return err
 	}
 	_, err := s.collWrite(name, key, store.KindSet, collNeed(key, sumLen(elements), len(elements), setEntryOverhead), true, ttl,

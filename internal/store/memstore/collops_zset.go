@@ -20,7 +20,7 @@ func checkScore(f float64) error {
 func (s *Store) SortedSetPut(_ context.Context, name string, key []byte, elements []store.ScoredElement, ttl store.CollectionTTL) error {
 	var n int64
 	for _, e := range elements {
-		if err := checkElement(e.Value, "sorted set element"); err != nil {
+		if err := store.CheckElement(e.Value, "sorted set element"); err != nil {
 			return err
 		}
 		if err := checkScore(e.Score); err != nil {
@@ -151,7 +151,7 @@ func (s *Store) SortedSetGetRank(_ context.Context, name string, key []byte, val
 
 // SortedSetIncrement adds amount to the score of value.
 func (s *Store) SortedSetIncrement(_ context.Context, name string, key []byte, value []byte, amount float64, ttl store.CollectionTTL) (score float64, err error) {
-	if err := checkElement(value, "sorted set element"); err != nil {
+	if err := store.CheckElement(value, "sorted set element"); err != nil {
 		return 0, err
 	}
 	if err := checkScore(amount); err != nil {

@@ -88,10 +88,10 @@ func (s *Store) DictionarySet(ctx context.Context, cache string, key []byte, ite
 	}
 	args := ttlArgs(ttl)
 	for _, fv := range items {
-		if err := checkElement(fv.Field, "dictionary field"); err != nil {
+		if err := store.CheckElement(fv.Field, "dictionary field"); err != nil {
 			return err
 		}
-		if err := checkElement(fv.Value, "dictionary value"); err != nil {
+		if err := store.CheckElement(fv.Value, "dictionary value"); err != nil {
 			return err
 		}
 		args = append(args, fv.Field, fv.Value)
@@ -152,7 +152,7 @@ func (s *Store) DictionaryFetch(ctx context.Context, cache string, key []byte) (
 
 // DictionaryIncrement adds amount to a base-10 int64 field.
 func (s *Store) DictionaryIncrement(ctx context.Context, cache string, key, field []byte, amount int64, ttl store.CollectionTTL) (int64, error) {
-	if err := checkElement(field, "dictionary field"); err != nil {
+	if err := store.CheckElement(field, "dictionary field"); err != nil {
 		return 0, err
 	}
 	if err := checkTTL(ttl.TTL); err != nil {
@@ -191,7 +191,12 @@ func (s *Store) DictionaryLength(ctx context.Context, cache string, key []byte) 
 
 // collLen runs a {found, n} read.
 func (s *Store) collLen(ctx context.Context, cache string, key []byte, sc *Script, args ...any) (int, bool, error) {
-	v, err := s.collRun(ctx, cache, key, sc, false, args...)
+	return s.collFoundInt(ctx, cache, key, sc, false, args)
+}
+
+// collFoundInt runs a script that answers {found, n}.
+func (s *Store) collFoundInt(ctx context.Context, cache string, key []byte, sc *Script, write bool, args []any) (int, bool, error) {
+	v, err := s.collRun(ctx, cache, key, sc, write, args...)
 	if err != nil {
 		return 0, false, err
 	}

@@ -123,7 +123,7 @@ return {1, redis.call('LLEN', ik)}
 
 // ListPush adds values at one end and truncates the other end to truncateTo.
 func (s *Store) ListPush(ctx context.Context, cache string, key []byte, values [][]byte, front bool, truncateTo int, ttl store.CollectionTTL) (int, error) {
-	if err := checkElements(values, "list value"); err != nil {
+	if err := store.CheckElements(values, "list value"); err != nil {
 		return 0, err
 	}
 	if truncateTo < 0 {
@@ -229,14 +229,5 @@ func (s *Store) ListLength(ctx context.Context, cache string, key []byte) (int, 
 
 // collWriteLen runs a {found, length} write.
 func (s *Store) collWriteLen(ctx context.Context, cache string, key []byte, sc *Script, args ...any) (int, bool, error) {
-	v, err := s.collRun(ctx, cache, key, sc, true, args...)
-	if err != nil {
-		return 0, false, err
-	}
-	ok, rest, err := splitFound(v)
-	if err != nil || !ok {
-		return 0, false, err
-	}
-	n, err := replyInt(rest[0])
-	return n, err == nil, err
+	return s.collFoundInt(ctx, cache, key, sc, true, args)
 }

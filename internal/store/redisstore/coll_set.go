@@ -71,7 +71,7 @@ return {1, redis.call('SCARD', ik)}
 
 // SetAdd adds elements.
 func (s *Store) SetAdd(ctx context.Context, cache string, key []byte, elements [][]byte, ttl store.CollectionTTL) error {
-	if err := checkElements(elements, "set element"); err != nil {
+	if err := store.CheckElements(elements, "set element"); err != nil {
 		return err
 	}
 	if err := checkTTL(ttl.TTL); err != nil {

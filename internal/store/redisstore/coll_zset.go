@@ -156,7 +156,7 @@ func (s *Store) SortedSetPut(ctx context.Context, cache string, key []byte, elem
 	}
 	args := ttlArgs(ttl)
 	for _, e := range elements {
-		if err := checkElement(e.Value, "sorted set element"); err != nil {
+		if err := store.CheckElement(e.Value, "sorted set element"); err != nil {
 			return err
 		}
 		if err := checkScore(e.Score); err != nil {
@@ -266,7 +266,7 @@ func (s *Store) SortedSetGetRank(ctx context.Context, cache string, key []byte, 
 
 // SortedSetIncrement adds amount to the score of value.
 func (s *Store) SortedSetIncrement(ctx context.Context, cache string, key []byte, value []byte, amount float64, ttl store.CollectionTTL) (float64, error) {
-	if err := checkElement(value, "sorted set element"); err != nil {
+	if err := store.CheckElement(value, "sorted set element"); err != nil {
 		return 0, err
 	}
 	if err := checkScore(amount); err != nil {

@@ -21,7 +21,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/setsuna-io/setsuna/internal/errs"
 	"github.com/setsuna-io/setsuna/internal/store"
 )
 
@@ -106,22 +105,6 @@ local function slice(n, s, e)
   return s, e
 end
 `
-
-func checkElement(b []byte, what string) error {
-	if len(b) > store.MaxElementSize {
-		return errs.ErrElementTooLarge.Withf("%s of %d bytes exceeds %d", what, len(b), store.MaxElementSize)
-	}
-	return nil
-}
-
-func checkElements(bs [][]byte, what string) error {
-	for _, b := range bs {
-		if err := checkElement(b, what); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // ttlArgs are the TTL arguments every creating script takes first: ttl in
 // ms and the refresh flag.
